@@ -1,0 +1,70 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/graph-gophers/dataloader/v7"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/koodrive/facade/graph/model"
+	"github.com/koodrive/facade/koodrive"
+)
+
+// loaders are created per GraphQL request, so their caches never cross callers.
+type loaders struct {
+	userByID *dataloader.Loader[string, *model.User]
+}
+
+type loadersKey struct{}
+
+// errNoLoaders means the handler was mounted without Resolver.RequestScope.
+var errNoLoaders = errors.New("graph: request without loaders; wrap the handler in Resolver.RequestScope")
+
+func (r *Resolver) newLoaders() *loaders {
+	return &loaders{
+		userByID: dataloader.NewBatchedLoader(r.batchUsers, dataloader.WithWait[string, *model.User](r.opts.LoaderWait)),
+	}
+}
+
+// userByID loads one user through the request's loader.
+func userByID(ctx context.Context, id string) (*model.User, error) {
+	l, ok := ctx.Value(loadersKey{}).(*loaders)
+	if !ok {
+		return nil, errNoLoaders
+	}
+	return l.userByID.Load(ctx, id)()
+}
+
+// batchUsers fans out GET /users/{id}: KooDrive has no batch endpoint. Results are in
+// key order and every key carries its own error.
+func (r *Resolver) batchUsers(ctx context.Context, ids []string) []*dataloader.Result[*model.User] {
+	results := make([]*dataloader.Result[*model.User], len(ids))
+	var g errgroup.Group
+	g.SetLimit(r.opts.UserFanout)
+	for i, id := range ids {
+		g.Go(func() error {
+			u, err := r.kd.GetUser(ctx, id)
+			if err != nil {
+				results[i] = &dataloader.Result[*model.User]{Error: err}
+			} else {
+				results[i] = &dataloader.Result[*model.User]{Data: toGraphUser(id, u)}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines report through results, never through Wait
+	return results
+}
+
+// toGraphUser converts KooDrive's userInfo; requestedID stands in for a missing userId.
+func toGraphUser(requestedID string, u *koodrive.User) *model.User {
+	id := requestedID
+	if u.UserID != nil && *u.UserID != "" {
+		id = *u.UserID
+	}
+	return &model.User{
+		UserID: id, ExternalID: u.ID, Name: u.Name, Mobile: u.Mobile, Role: u.Role,
+		Status: u.Status, OrgID: u.OrgID, DeptID: u.DeptID, DeptName: u.DeptName,
+	}
+}

@@ -1,0 +1,49 @@
+package graph
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/koodrive/facade/koodrive"
+)
+
+// Options tune the GraphQL layer; zero values take the defaults below.
+type Options struct {
+	// DemoCaller, when set, stands in for requests that carry no credentials at all
+	// (demo mode only: against a real KooDrive such requests are refused).
+	DemoCaller *koodrive.Caller
+	// LoaderWait is how long the user loader gathers keys before a batch.
+	LoaderWait time.Duration
+	// UserFanout caps concurrent GET /users calls of one batch; at or above a page's
+	// distinct owners (at most 100) a page's owners are fetched in one wave.
+	UserFanout int
+	// MaxUpstreamPages bounds the upstream pages one userGroups field may read.
+	MaxUpstreamPages int
+}
+
+const (
+	defaultLoaderWait       = 500 * time.Microsecond
+	defaultUserFanout       = 100
+	defaultMaxUpstreamPages = 10
+)
+
+// Resolver holds the dependencies of every resolver; server.go builds it with New.
+type Resolver struct {
+	kd   *koodrive.Client
+	log  *slog.Logger
+	opts Options
+}
+
+// New returns the root resolver.
+func New(kd *koodrive.Client, log *slog.Logger, opts Options) *Resolver {
+	if opts.LoaderWait <= 0 {
+		opts.LoaderWait = defaultLoaderWait
+	}
+	if opts.UserFanout <= 0 {
+		opts.UserFanout = defaultUserFanout
+	}
+	if opts.MaxUpstreamPages <= 0 {
+		opts.MaxUpstreamPages = defaultMaxUpstreamPages
+	}
+	return &Resolver{kd: kd, log: log, opts: opts}
+}

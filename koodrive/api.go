@@ -1,0 +1,91 @@
+package koodrive
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// API paths, relative to the base URL.
+const (
+	usersPath      = "/koodrive/ose/v1/users/"
+	userGroupsPath = "/koodrive/ose/v1/usergroups"
+	MaxPageSize    = 100
+)
+
+// User is KooDrive's userInfo. Every field is optional upstream, so absent ones stay nil.
+type User struct {
+	ID       *string `json:"id"`     // third-party user id
+	UserID   *string `json:"userId"` // KooDrive user id
+	Name     *string `json:"name"`
+	Mobile   *string `json:"mobile"` // personal data: never log it
+	Role     *int    `json:"role"`
+	Status   *int    `json:"status"`
+	OrgID    *string `json:"orgId"`
+	DeptID   *string `json:"deptId"`
+	DeptName *string `json:"deptName"`
+}
+
+// GetUser calls GET /users/{userID}.
+func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
+	var out struct {
+		Data *User `json:"data"`
+	}
+	if err := c.get(ctx, "GetUser", usersPath+url.PathEscape(userID), nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Data == nil {
+		return nil, &Error{Op: "GetUser", StatusCode: 200, Message: "response without data", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
+	}
+	return out.Data, nil
+}
+
+// SourceType is the upstream sourceType filter.
+type SourceType int
+
+const (
+	SourceGroup     SourceType = 0
+	SourceUserGroup SourceType = 1
+)
+
+// ListUserGroupsParams are the query parameters of GET /usergroups.
+type ListUserGroupsParams struct {
+	PageSize   int    // 1..MaxPageSize
+	PageCursor string // empty for the first page
+	GroupName  string // optional filter
+	SourceType SourceType
+}
+
+// UserGroup is KooDrive's UserGroupInfo.
+type UserGroup struct {
+	ID          string     `json:"id"`
+	GroupName   string     `json:"groupName"`
+	OwnerID     string     `json:"ownerId"`
+	CreatedTime *time.Time `json:"createdTime"`
+	UpdatedTime *time.Time `json:"updatedTime"`
+}
+
+// UserGroupPage is one upstream page. It may hold fewer than PageSize groups, or none,
+// before the end: only NextCursor says whether more follow ("" means none).
+type UserGroupPage struct {
+	Groups     []UserGroup `json:"userGroupList"`
+	NextCursor string      `json:"nextCursor"`
+	Total      int         `json:"total"`
+}
+
+// ListUserGroups calls GET /usergroups: one page of the groups the caller joins.
+func (c *Client) ListUserGroups(ctx context.Context, p ListUserGroupsParams) (*UserGroupPage, error) {
+	q := url.Values{}
+	q.Set("pageSize", strconv.Itoa(p.PageSize))
+	q.Set("pageCursor", p.PageCursor) // mandatory: empty on the first page
+	q.Set("sourceType", strconv.Itoa(int(p.SourceType)))
+	if p.GroupName != "" {
+		q.Set("groupName", p.GroupName)
+	}
+	var page UserGroupPage
+	if err := c.get(ctx, "ListUserGroups", userGroupsPath, q, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
