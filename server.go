@@ -16,12 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/rs/cors"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/koodrive/facade/graph"
 	"github.com/koodrive/facade/koodrive"
@@ -141,20 +136,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 }
 
 func newMux(cfg config, resolver *graph.Resolver, demoCaller *koodrive.Caller) http.Handler {
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: resolver}))
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
-	gql.SetErrorPresenter(resolver.PresentError)
-	gql.SetRecoverFunc(resolver.Recover)
-
 	playground := web.Options{Endpoint: "/query"}
 	if demoCaller != nil {
 		playground.Headers = map[string]string{"Authorization": demoCaller.Authorization, "X-User-Id": demoCaller.UserID}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", corsFor(cfg.CORSAllowedOrigins).Handler(limitBody(resolver.RequestScope(gql))))
+	mux.Handle("/query", corsFor(cfg.CORSAllowedOrigins).Handler(limitBody(resolver.NewHandler())))
 	mux.Handle("/", web.Handler(playground))
 	return mux
 }

@@ -1,0 +1,161 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/client"
+
+	"github.com/koodrive/facade/koodrive"
+	"github.com/koodrive/facade/koodrive/demo"
+)
+
+// testEnv is the facade in front of the demo KooDrive, reached through real HTTP.
+type testEnv struct {
+	up     *demo.Upstream
+	client *client.Client
+	logs   *syncBuffer
+}
+
+type envOptions struct {
+	graph    Options
+	timeout  time.Duration
+	upstream demo.Options
+}
+
+func newEnv(t *testing.T, o envOptions) *testEnv {
+	t.Helper()
+	up := demo.New(o.upstream)
+	srv := httptest.NewServer(up)
+	t.Cleanup(srv.Close)
+	kdOpts := []koodrive.Option{}
+	if o.timeout > 0 {
+		kdOpts = append(kdOpts, koodrive.WithTimeout(o.timeout))
+	}
+	kd, err := koodrive.New(srv.URL, kdOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := &testEnv{up: up, client: client.New(New(kd, log, o.graph).NewHandler()), logs: logs}
+	t.Cleanup(func() { e.assertLogsClean(t) })
+	return e
+}
+
+// assertLogsClean fails when a token or a mobile number reached the logs.
+func (e *testEnv) assertLogsClean(t *testing.T) {
+	logs := e.logs.String()
+	secrets := append([]string{demo.Token}, e.up.Mobiles()...)
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs contain a secret %q:\n%s", s, logs)
+		}
+	}
+}
+
+// as sends the demo caller's credentials.
+func (e *testEnv) as() []client.Option {
+	return []client.Option{
+		client.AddHeader("Authorization", demo.Authorization),
+		client.AddHeader("X-User-Id", e.up.CallerID()),
+	}
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+func (g gqlError) code() string { s, _ := g.Extensions["code"].(string); return s }
+
+// do runs a query and decodes data into out (when non-nil); it returns the errors
+// and the raw response so callers can check what leaked.
+func (e *testEnv) do(t *testing.T, query string, out any, opts ...client.Option) ([]gqlError, string) {
+	t.Helper()
+	resp, err := e.client.RawPost(query, opts...)
+	if err != nil {
+		t.Fatalf("post: %v", err)
+	}
+	raw, _ := json.Marshal(resp)
+	if out != nil && resp.Data != nil {
+		b, _ := json.Marshal(resp.Data)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("decode data %s: %v", b, err)
+		}
+	}
+	var errs []gqlError
+	if len(resp.Errors) > 0 {
+		if err := json.Unmarshal(resp.Errors, &errs); err != nil {
+			t.Fatalf("decode errors %s: %v", resp.Errors, err)
+		}
+	}
+	return errs, string(raw)
+}
+
+// mustDo runs a query that must succeed without errors.
+func (e *testEnv) mustDo(t *testing.T, query string, out any, opts ...client.Option) {
+	t.Helper()
+	if errs, raw := e.do(t, query, out, append(e.as(), opts...)...); len(errs) > 0 {
+		t.Fatalf("unexpected errors: %s", raw)
+	}
+}
+
+// expectCode asserts exactly one error, with the given code.
+func expectCode(t *testing.T, errs []gqlError, code string) gqlError {
+	t.Helper()
+	if len(errs) != 1 {
+		t.Fatalf("want 1 error with code %s, got %+v", code, errs)
+	}
+	if errs[0].code() != code {
+		t.Fatalf("want code %s, got %+v", code, errs[0])
+	}
+	return errs[0]
+}
+
+// recordQueries collects the query parameters of every upstream groups call.
+func (e *testEnv) recordGroupCalls() func() []map[string][]string {
+	var mu sync.Mutex
+	var calls []map[string][]string
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/usergroups") {
+			mu.Lock()
+			calls = append(calls, r.URL.Query())
+			mu.Unlock()
+		}
+		return false
+	})
+	return func() []map[string][]string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]map[string][]string(nil), calls...)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const usersPath = "/koodrive/ose/v1/users/"
+const groupsPath = "/koodrive/ose/v1/usergroups"

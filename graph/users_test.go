@@ -1,0 +1,180 @@
+package graph
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/client"
+)
+
+const ownersQuery = `{
+  viewer { userId }
+  me: viewer { name }
+  again: user(userId: "%s") { userId name }
+  userGroups(first: 100) { edges { node { ownerId owner { userId name mobile } } } }
+  more: userGroups(first: 50, sourceType: GROUP) { nodes { ownerId owner { userId } } }
+}`
+
+func TestOwnersFetchedOncePerDistinctUser(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var got struct {
+		UserGroups struct {
+			Edges []struct {
+				Node struct {
+					OwnerID string
+					Owner   struct{ UserID, Name, Mobile string }
+				}
+			}
+		}
+		More struct{ Nodes []struct{ OwnerID string } }
+	}
+	e.mustDo(t, fmt.Sprintf(ownersQuery, e.up.CallerID()), &got)
+
+	distinct := map[string]bool{e.up.CallerID(): true}
+	for _, edge := range got.UserGroups.Edges {
+		distinct[edge.Node.OwnerID] = true
+		if edge.Node.Owner.UserID != edge.Node.OwnerID || edge.Node.Owner.Name == "" || edge.Node.Owner.Mobile == "" {
+			t.Fatalf("owner not resolved: %+v", edge.Node)
+		}
+	}
+	for _, n := range got.More.Nodes {
+		distinct[n.OwnerID] = true
+	}
+	if len(got.UserGroups.Edges) != 100 || len(distinct) < 10 {
+		t.Fatalf("test needs a page with many owners: %d edges, %d users", len(got.UserGroups.Edges), len(distinct))
+	}
+	total := 0
+	for _, id := range e.up.UserIDs() {
+		n := e.up.Path(usersPath + id)
+		if n > 1 {
+			t.Errorf("user %s fetched %d times", id, n)
+		}
+		total += n
+	}
+	if total != len(distinct) {
+		t.Fatalf("%d user calls, want %d (distinct owners and the viewer)", total, len(distinct))
+	}
+}
+
+func TestUserFieldsAreWhatKooDriveHolds(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var got struct {
+		User struct {
+			ID, UserID, ExternalID, Name, Mobile, OrgID, DeptID, DeptName string
+			Role, Status                                                  int
+		}
+	}
+	e.mustDo(t, `query($id: ID!) { user(userId: $id) { id userId externalId name mobile role status orgId deptId deptName } }`,
+		&got, client.Var("id", e.up.CallerID()))
+	u := got.User
+	if u.UserID != e.up.CallerID() || u.ExternalID != "1316083732377070977" || u.Name != "Sam Tan" ||
+		u.Mobile != e.up.Mobiles()[0] || u.OrgID != "9190086000001210958" || u.DeptName != "Engineering" || u.DeptID == "" {
+		t.Fatalf("user %+v", u)
+	}
+	// The global id refetches the same user through node.
+	var n struct{ Node struct{ UserID string } }
+	e.mustDo(t, `query($id: ID!) { node(id: $id) { ... on User { userId } } }`, &n, client.Var("id", u.ID))
+	if n.Node.UserID != u.UserID {
+		t.Fatalf("node(%s) = %+v", u.ID, n)
+	}
+}
+
+func TestMissingUserFieldsAreNull(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		fmt.Fprint(w, `{"code":0,"msg":"success","data":{}}`)
+		return true
+	})
+	var got struct {
+		User map[string]any
+	}
+	e.mustDo(t, `{ user(userId: "42") { userId externalId name mobile role status orgId deptId deptName } }`, &got)
+	for k, v := range got.User {
+		if k == "userId" && v != "42" || k != "userId" && v != nil {
+			t.Fatalf("field %s = %v in %v", k, v, got.User)
+		}
+	}
+}
+
+func TestUserArgumentErrors(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	cases := []struct{ query, code string }{
+		{`{ user(userId: "abc") { userId } }`, CodeBadUserInput},
+		{`{ user(userId: "12345678901234567890") { userId } }`, CodeBadUserInput},
+		{`{ node(id: "garbage") { id } }`, CodeBadUserInput},
+		{`{ node(id: "VXNlcjphYmM") { id } }`, CodeBadUserInput}, // "User:abc"
+		{`{ node(id: "VXNlckdyb3VwOjE") { id } }`, CodeBadUserInput}, // "UserGroup:1"
+	}
+	for _, tc := range cases {
+		errs, _ := e.do(t, tc.query, nil, e.as()...)
+		expectCode(t, errs, tc.code)
+	}
+	if n := e.up.Calls(); n != 0 {
+		t.Fatalf("bad arguments made %d upstream calls", n)
+	}
+	errs, _ := e.do(t, `{ user(userId: "1") { userId } }`, nil, e.as()...)
+	expectCode(t, errs, CodeNotFound)
+}
+
+func TestOneFailingOwnerGivesPartialData(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		code   string
+	}{{500, CodeUpstreamError}, {404, CodeNotFound}, {403, CodeForbidden}} {
+		t.Run(tc.code, func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			var first struct {
+				UserGroups struct{ Nodes []struct{ OwnerID string } }
+			}
+			e.mustDo(t, `{ userGroups(first: 10) { nodes { ownerId } } }`, &first)
+			broken := first.UserGroups.Nodes[3].OwnerID
+			const secretBody = "stack trace: db password hunter2"
+			e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != usersPath+broken {
+					return false
+				}
+				w.WriteHeader(tc.status)
+				fmt.Fprintf(w, `{"code":%d77,"msg":"owner unavailable","detail":%q}`, tc.status, secretBody)
+				return true
+			})
+			var got struct {
+				UserGroups struct {
+					Nodes []struct {
+						OwnerID string
+						Owner   *struct{ UserID string }
+					}
+				}
+			}
+			errs, raw := e.do(t, `{ userGroups(first: 10) { nodes { ownerId owner { userId } } } }`, &got, e.as()...)
+			if len(got.UserGroups.Nodes) != 10 {
+				t.Fatalf("page lost: %s", raw)
+			}
+			var failed []int
+			for i, n := range got.UserGroups.Nodes {
+				if n.Owner == nil {
+					failed = append(failed, i)
+					if n.OwnerID != broken {
+						t.Fatalf("owner of node %d missing: %s", i, raw)
+					}
+				}
+			}
+			if len(failed) == 0 || len(errs) != len(failed) {
+				t.Fatalf("%d null owners, %d errors: %s", len(failed), len(errs), raw)
+			}
+			for k, err := range errs {
+				if err.code() != tc.code || fmt.Sprint(err.Path) != fmt.Sprintf("[userGroups nodes %d owner]", failed[k]) {
+					t.Fatalf("error %+v, want %s at node %d", err, tc.code, failed[k])
+				}
+				up, _ := err.Extensions["upstream"].(map[string]any)
+				if up["status"] != float64(tc.status) || up["code"] != float64(tc.status*100+77) || up["message"] != "owner unavailable" {
+					t.Fatalf("upstream extensions %+v", up)
+				}
+			}
+			if strings.Contains(raw, "hunter2") || strings.Contains(e.logs.String(), "hunter2") {
+				t.Fatalf("upstream body leaked: %s", raw)
+			}
+		})
+	}
+}
