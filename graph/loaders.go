@@ -3,9 +3,9 @@ package graph
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/graph-gophers/dataloader/v7"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/koodrive/facade/graph/model"
 	"github.com/koodrive/facade/koodrive"
@@ -22,8 +22,13 @@ type loadersKey struct{}
 var errNoLoaders = errors.New("graph: request without loaders; wrap the handler in Resolver.RequestScope")
 
 func (r *Resolver) newLoaders() *loaders {
+	// One fan-out bound per request, shared by all of its batches.
+	slots := make(chan struct{}, r.opts.UserFanout)
+	batch := func(ctx context.Context, ids []string) []*dataloader.Result[*model.User] {
+		return r.batchUsers(ctx, slots, ids)
+	}
 	return &loaders{
-		userByID: dataloader.NewBatchedLoader(r.batchUsers, dataloader.WithWait[string, *model.User](r.opts.LoaderWait)),
+		userByID: dataloader.NewBatchedLoader(batch, dataloader.WithWait[string, *model.User](r.opts.LoaderWait)),
 	}
 }
 
@@ -36,24 +41,24 @@ func userByID(ctx context.Context, id string) (*model.User, error) {
 	return l.userByID.Load(ctx, id)()
 }
 
-// batchUsers fans out GET /users/{id}: KooDrive has no batch endpoint. Results are in
-// key order and every key carries its own error.
-func (r *Resolver) batchUsers(ctx context.Context, ids []string) []*dataloader.Result[*model.User] {
+// batchUsers fans out GET /users/{id}, at most cap(slots) at a time: KooDrive has no
+// batch endpoint. Results are in key order and every key carries its own error.
+func (r *Resolver) batchUsers(ctx context.Context, slots chan struct{}, ids []string) []*dataloader.Result[*model.User] {
 	results := make([]*dataloader.Result[*model.User], len(ids))
-	var g errgroup.Group
-	g.SetLimit(r.opts.UserFanout)
+	var wg sync.WaitGroup
 	for i, id := range ids {
-		g.Go(func() error {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			u, err := r.kd.GetUser(ctx, id)
 			if err != nil {
 				results[i] = &dataloader.Result[*model.User]{Error: err}
 			} else {
 				results[i] = &dataloader.Result[*model.User]{Data: toGraphUser(id, u)}
 			}
-			return nil
 		})
 	}
-	_ = g.Wait() // the goroutines report through results, never through Wait
+	wg.Wait()
 	return results
 }
 

@@ -12,7 +12,10 @@ type Options struct {
 	// DemoCaller, when set, stands in for requests that carry no credentials at all
 	// (demo mode only: against a real KooDrive such requests are refused).
 	DemoCaller *koodrive.Caller
-	// LoaderWait is how long the user loader gathers keys before a batch.
+	// LoaderWait is how long the user loader gathers keys before a batch. gqlgen
+	// resolves a page's owners in concurrent goroutines whose Loads land within about
+	// 0.2 ms (measured: 1 batch for 40 owners at 200 µs, 3-10 at 0-100 µs); a split
+	// batch costs no round trip, as batches run concurrently and share the cache.
 	LoaderWait time.Duration
 	// UserFanout caps concurrent GET /users calls of one batch; at or above a page's
 	// distinct owners (at most 100) a page's owners are fetched in one wave.
@@ -22,7 +25,7 @@ type Options struct {
 }
 
 const (
-	defaultLoaderWait       = 500 * time.Microsecond
+	defaultLoaderWait       = 250 * time.Microsecond
 	defaultUserFanout       = 100
 	defaultMaxUpstreamPages = 10
 )

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/client"
 )
@@ -104,7 +107,7 @@ func TestUserArgumentErrors(t *testing.T) {
 		{`{ user(userId: "abc") { userId } }`, CodeBadUserInput},
 		{`{ user(userId: "12345678901234567890") { userId } }`, CodeBadUserInput},
 		{`{ node(id: "garbage") { id } }`, CodeBadUserInput},
-		{`{ node(id: "VXNlcjphYmM") { id } }`, CodeBadUserInput}, // "User:abc"
+		{`{ node(id: "VXNlcjphYmM") { id } }`, CodeBadUserInput},     // "User:abc"
 		{`{ node(id: "VXNlckdyb3VwOjE") { id } }`, CodeBadUserInput}, // "UserGroup:1"
 	}
 	for _, tc := range cases {
@@ -174,6 +177,55 @@ func TestOneFailingOwnerGivesPartialData(t *testing.T) {
 			}
 			if strings.Contains(raw, "hunter2") || strings.Contains(e.logs.String(), "hunter2") {
 				t.Fatalf("upstream body leaked: %s", raw)
+			}
+		})
+	}
+}
+
+// TestPageOwnersFetchedInOneWave holds every GET /users until all of a page's distinct
+// owners are in flight at once: a fan-out bound below that would deadlock here and
+// fail, as it costs a second upstream round trip in production.
+func TestPageOwnersFetchedInOneWave(t *testing.T) {
+	for _, tc := range []struct {
+		fanout  int
+		oneWave bool
+	}{{0, true}, {5, false}} {
+		t.Run(fmt.Sprintf("fanout=%d", tc.fanout), func(t *testing.T) {
+			e := newEnv(t, envOptions{graph: Options{UserFanout: tc.fanout}})
+			var ids struct {
+				UserGroups struct{ Nodes []struct{ OwnerID string } }
+			}
+			e.mustDo(t, `{ userGroups(first: 60) { nodes { ownerId } } }`, &ids)
+			distinct := map[string]bool{}
+			for _, n := range ids.UserGroups.Nodes {
+				distinct[n.OwnerID] = true
+			}
+			var inFlight, peak atomic.Int64
+			all := make(chan struct{})
+			var once sync.Once
+			e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasPrefix(r.URL.Path, usersPath) {
+					return false
+				}
+				n := inFlight.Add(1)
+				defer inFlight.Add(-1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				if n == int64(len(distinct)) {
+					once.Do(func() { close(all) })
+				}
+				select {
+				case <-all:
+				case <-time.After(100 * time.Millisecond): // not all at once: let this wave finish
+				}
+				return false
+			})
+			e.mustDo(t, `{ userGroups(first: 60) { nodes { owner { userId } } } }`, nil)
+			switch {
+			case tc.oneWave && peak.Load() != int64(len(distinct)):
+				t.Fatalf("peak %d concurrent user calls, want all %d owners at once", peak.Load(), len(distinct))
+			case !tc.oneWave && peak.Load() > int64(tc.fanout):
+				t.Fatalf("peak %d concurrent user calls over the fan-out bound %d", peak.Load(), tc.fanout)
 			}
 		})
 	}
