@@ -3,10 +3,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,13 +38,13 @@ const maxRequestBodyBytes = 1 << 20
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("facade", flag.ContinueOnError)
-	port := fs.String("port", envOr(getenv, "PORT", "8080"), "`PORT`: port to listen on")
+	port := fs.String("port", envOr(getenv, "PORT", "8080"), "port to listen on (env `PORT`)")
 	baseURL := fs.String("koodrive-base-url", getenv("KOODRIVE_BASE_URL"),
-		"`KOODRIVE_BASE_URL`: KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive")
+		"KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive (env `KOODRIVE_BASE_URL`)")
 	timeout := fs.String("koodrive-timeout", envOr(getenv, "KOODRIVE_TIMEOUT", koodrive.DefaultTimeout.String()),
-		"`KOODRIVE_TIMEOUT`: timeout of each KooDrive call, a Go duration")
+		"timeout of each KooDrive call, a Go duration (env `KOODRIVE_TIMEOUT`)")
 	origins := fs.String("cors-allowed-origins", getenv("CORS_ALLOWED_ORIGINS"),
-		"`CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call /query from a browser (* for any); empty allows same-origin only")
+		"comma-separated origins allowed to call /query from a browser, * for any; empty allows same-origin only (env `CORS_ALLOWED_ORIGINS`)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names.\n\n")
 		fs.PrintDefaults()
@@ -158,9 +160,20 @@ func corsFor(origins []string) *cors.Cors {
 	})
 }
 
+// limitBody refuses bodies over maxRequestBodyBytes with 413 before GraphQL sees them.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBodyBytes)
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBodyBytes))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "could not read request body", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
 }

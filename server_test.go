@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/koodrive/facade/koodrive/demo"
+)
+
+// startServer runs the real server on a free port until the test ends.
+func startServer(t *testing.T, cfg config) string {
+	t.Helper()
+	cfg.Port = "0"
+	if cfg.KooDriveTimeout == 0 {
+		cfg.KooDriveTimeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("server did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return "http://" + strings.Replace(addr, "[::]", "127.0.0.1", 1)
+}
+
+type gqlResponse struct {
+	Data   map[string]any
+	Errors []struct {
+		Message    string
+		Extensions map[string]any
+	}
+}
+
+func postQuery(t *testing.T, base, query string, header http.Header) (*http.Response, gqlResponse) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, base+"/query", bytes.NewReader(body))
+	req.Header = header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out gqlResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return resp, out
+}
+
+func TestDemoModeEndToEnd(t *testing.T) {
+	base := startServer(t, config{})
+
+	// GraphQL over POST, without credentials: the demo caller.
+	resp, out := postQuery(t, base, `{ viewer { userId name } userGroups(first: 3) { totalCount edges { node { name owner { name } } } } }`, nil)
+	if resp.StatusCode != 200 || len(out.Errors) > 0 || out.Data["viewer"] == nil {
+		t.Fatalf("status %d: %+v", resp.StatusCode, out)
+	}
+	if groups := out.Data["userGroups"].(map[string]any); groups["totalCount"].(float64) < 100 || len(groups["edges"].([]any)) != 3 {
+		t.Fatalf("userGroups: %+v", groups)
+	}
+	if len(resp.Header.Get("X-Traceid")) == 0 {
+		t.Fatal("no X-Traceid response header")
+	}
+
+	// GraphQL over GET.
+	get, err := http.Get(base + "/query?query=" + url.QueryEscape(`{ viewer { userId } }`))
+	if err != nil || get.StatusCode != 200 {
+		t.Fatalf("GET /query: %v %v", err, get.Status)
+	}
+	get.Body.Close()
+
+	// GraphiQL, with the demo credentials prefilled, and its assets from this server.
+	page, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 200 || !bytes.Contains(html, []byte(demo.Token)) || !bytes.Contains(html, []byte("/static/vendor/graphiql.min.js")) {
+		t.Fatalf("GraphiQL page: %d\n%s", page.StatusCode, html)
+	}
+	asset, err := http.Get(base + "/static/vendor/graphiql.min.js")
+	if err != nil || asset.StatusCode != 200 {
+		t.Fatalf("asset: %v %v", err, asset.Status)
+	}
+	asset.Body.Close()
+}
+
+func TestRealUpstreamRequiresCredentials(t *testing.T) {
+	up := demo.New(demo.Options{})
+	kd := httptest.NewServer(up)
+	defer kd.Close()
+	base := startServer(t, config{KooDriveBaseURL: kd.URL})
+
+	page, _ := http.Get(base + "/")
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if bytes.Contains(html, []byte(demo.Token)) {
+		t.Fatal("demo credentials prefilled against a real upstream")
+	}
+	_, out := postQuery(t, base, `{ viewer { userId } }`, nil)
+	if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "UNAUTHENTICATED" || up.Calls() != 0 {
+		t.Fatalf("without credentials: %+v, %d upstream calls", out, up.Calls())
+	}
+	h := http.Header{"Authorization": {demo.Authorization}, "X-User-Id": {up.CallerID()}, "X-Traceid": {"e2e-trace-1"}}
+	resp, out := postQuery(t, base, `{ viewer { userId } }`, h)
+	if len(out.Errors) != 0 || resp.Header.Get("X-Traceid") != "e2e-trace-1" || up.TraceIDs()["e2e-trace-1"] != 1 {
+		t.Fatalf("with credentials: %+v, trace header %q", out, resp.Header.Get("X-Traceid"))
+	}
+}
+
+func TestCORS(t *testing.T) {
+	base := startServer(t, config{CORSAllowedOrigins: []string{"https://app.example.com"}})
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, base+"/query", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type,language,x-traceid,x-user-id")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	ok := preflight("https://app.example.com")
+	if ok.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(strings.ToLower(ok.Header.Get("Access-Control-Allow-Headers")), "x-user-id") {
+		t.Fatalf("allowed origin preflight: %v", ok.Header)
+	}
+	if bad := preflight("https://evil.example.com"); bad.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("other origin allowed: %v", bad.Header)
+	}
+	resp, _ := postQuery(t, base, `{ viewer { userId } }`, http.Header{"Origin": {"https://app.example.com"}})
+	if !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "X-Traceid") {
+		t.Fatalf("X-Traceid not exposed: %v", resp.Header)
+	}
+}
+
+func TestRefusedTransportsAndBodies(t *testing.T) {
+	base := startServer(t, config{})
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("operations", `{"query":"{ viewer { userId } }"}`)
+	mw.Close()
+	cases := map[string]struct {
+		contentType string
+		body        io.Reader
+	}{
+		"multipart":  {mw.FormDataContentType(), &form},
+		"text/plain": {"text/plain", strings.NewReader(`{"query":"{ viewer { userId } }"}`)},
+		"2 MiB body": {"application/json", strings.NewReader(`{"query":"{ viewer { userId } }","variables":{"pad":"` + strings.Repeat("x", 2<<20) + `"}}`)},
+	}
+	for name, tc := range cases {
+		resp, err := http.Post(base+"/query", tc.contentType, tc.body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+			t.Errorf("%s: status %d, want 4xx: %s", name, resp.StatusCode, b)
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	env := map[string]string{"PORT": "9000", "KOODRIVE_BASE_URL": "https://kd.example.com", "KOODRIVE_TIMEOUT": "3s", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"}
+	cfg, err := parseConfig(nil, func(k string) string { return env[k] })
+	if err != nil || cfg.Port != "9000" || cfg.KooDriveBaseURL != "https://kd.example.com" || cfg.KooDriveTimeout != 3*time.Second || len(cfg.CORSAllowedOrigins) != 2 {
+		t.Fatalf("from environment: %+v %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"--port", "7000", "--koodrive-timeout", "250ms"}, func(k string) string { return env[k] })
+	if err != nil || cfg.Port != "7000" || cfg.KooDriveTimeout != 250*time.Millisecond {
+		t.Fatalf("flags over environment: %+v %v", cfg, err)
+	}
+	cfg, err = parseConfig(nil, func(string) string { return "" })
+	if err != nil || cfg.Port != "8080" || cfg.KooDriveBaseURL != "" || cfg.KooDriveTimeout != 10*time.Second {
+		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+	if _, err := parseConfig([]string{"--koodrive-timeout", "soon"}, func(string) string { return "" }); err == nil {
+		t.Fatal("bad timeout accepted")
+	}
+	if _, err := parseConfig([]string{"--help"}, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+}
