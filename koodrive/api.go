@@ -2,8 +2,10 @@ package koodrive
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,18 +29,37 @@ type User struct {
 	DeptName *string `json:"deptName"`
 }
 
-// GetUser calls GET /users/{userID}.
+// GetUser calls GET /users/{userID}, or answers from the user cache when it is on.
 func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
+	key := c.userCacheKey(ctx, userID)
+	if c.userCache != nil {
+		if u, ok := c.userCache.Get(key); ok {
+			return u, nil
+		}
+	}
 	var out struct {
 		Data *User `json:"data"`
 	}
-	if err := c.get(ctx, "GetUser", usersPath+url.PathEscape(userID), nil, &out); err != nil {
+	if err := c.get(ctx, opGetUser, usersPath+url.PathEscape(userID), nil, &out); err != nil {
 		return nil, err
 	}
 	if out.Data == nil {
-		return nil, &Error{Op: "GetUser", StatusCode: 200, Message: "response without data", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
+		return nil, &Error{Op: opGetUser, StatusCode: 200, Message: "response without data", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
+	}
+	if c.userCache != nil {
+		c.userCache.Add(key, out.Data)
 	}
 	return out.Data, nil
+}
+
+// userCacheKey binds a cached user to the caller who read it: one caller's answer is
+// never served to another.
+func (c *Client) userCacheKey(ctx context.Context, userID string) [sha256.Size]byte {
+	if c.userCache == nil {
+		return [sha256.Size]byte{}
+	}
+	caller := CallerFrom(ctx)
+	return sha256.Sum256([]byte(strings.Join([]string{caller.Authorization, caller.UserID, caller.Language, userID}, "\x00")))
 }
 
 // SourceType is the upstream sourceType filter.
@@ -84,7 +105,7 @@ func (c *Client) ListUserGroups(ctx context.Context, p ListUserGroupsParams) (*U
 		q.Set("groupName", p.GroupName)
 	}
 	var page UserGroupPage
-	if err := c.get(ctx, "ListUserGroups", userGroupsPath, q, &page); err != nil {
+	if err := c.get(ctx, opListUserGroups, userGroupsPath, q, &page); err != nil {
 		return nil, err
 	}
 	return &page, nil

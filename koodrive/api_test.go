@@ -123,8 +123,9 @@ func TestListUserGroups_endOfList(t *testing.T) {
 }
 
 func TestGetUser_path(t *testing.T) {
-	// Ids made of digits, and of characters that are legal in a path segment as they are.
-	for _, id := range []string{"1316083732377070977", "0000000000000000001", "user:42@org+x=y&z"} {
+	// Ids made of digits, of characters legal in a path segment as they are, and of
+	// characters that must be escaped exactly once.
+	for _, id := range []string{"1316083732377070977", "0000000000000000001", "user:42@org+x=y&z", "a/b", "a b", "ä", "100%", "q?x#y"} {
 		t.Run(id, func(t *testing.T) {
 			f := setup(t)
 			got := make(chan string, 1)

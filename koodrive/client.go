@@ -1,18 +1,22 @@
 // Package koodrive is the REST adapter for KooDrive's OSE API: typed methods over one
-// request path that sets the headers KooDrive requires, decodes its {code,msg} envelope
+// request path that sets the headers KooDrive requires, coalesces identical calls,
+// retries and breaks the circuit on upstream faults, decodes the {code,msg} envelope
 // and maps every failure to *Error. It knows nothing of GraphQL.
 package koodrive
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/sony/gobreaker/v2"
 )
 
 // Defaults; each has an Option.
@@ -31,6 +35,11 @@ type Client struct {
 	maxBodyBytes int64
 	slots        chan struct{} // caps concurrent calls across all requests
 	now          func() time.Time
+	retry        RetryPolicy
+	breaker      BreakerSettings
+	breakers     map[string]*gobreaker.CircuitBreaker[*response] // by operation
+	coalescer    coalescer
+	userCache    *expirable.LRU[[sha256.Size]byte, *User] // nil: off
 }
 
 // Option configures a Client.
@@ -39,7 +48,7 @@ type Option func(*Client)
 // WithHTTPClient replaces the pooled default client (tests, custom transports).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.httpClient = hc } }
 
-// WithTimeout bounds each call, including reading its body.
+// WithTimeout bounds each attempt of a call, including reading its body.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
 // WithMaxBodyBytes caps what is read of a response body.
@@ -53,6 +62,18 @@ func WithMaxConcurrency(n int) Option {
 // WithClock sets the clock X-Date is generated from (tests).
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
+// WithRetryPolicy replaces DefaultRetryPolicy; MaxRetries 0 turns retries off.
+func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
+
+// WithBreaker replaces DefaultBreakerSettings.
+func WithBreaker(s BreakerSettings) Option { return func(c *Client) { c.breaker = s } }
+
+// WithUserCache keeps GET /users answers for ttl across requests, keyed by the caller's
+// credentials and the user id, at most size of them. Errors are never cached.
+func WithUserCache(ttl time.Duration, size int) Option {
+	return func(c *Client) { c.userCache = expirable.NewLRU[[sha256.Size]byte, *User](size, nil, ttl) }
+}
+
 // New returns a client for the KooDrive deployment at baseURL, e.g.
 // "https://koodrive.example.com"; the API paths are appended to its path.
 func New(baseURL string, opts ...Option) (*Client, error) {
@@ -61,6 +82,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, errors.New("koodrive: base URL must be an absolute http(s) URL")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
 	c := &Client{
 		baseURL:      u,
 		httpClient:   &http.Client{Transport: newTransport()},
@@ -68,12 +90,21 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		maxBodyBytes: DefaultMaxBodyBytes,
 		slots:        make(chan struct{}, DefaultMaxConcurrency),
 		now:          time.Now,
+		retry:        DefaultRetryPolicy,
+		breaker:      DefaultBreakerSettings,
 	}
 	for _, opt := range opts {
 		opt(c)
 	}
+	c.breakers = map[string]*gobreaker.CircuitBreaker[*response]{
+		opGetUser:        newBreaker(opGetUser, c.breaker),
+		opListUserGroups: newBreaker(opListUserGroups, c.breaker),
+	}
 	return c, nil
 }
+
+// CloseIdleConnections closes pooled connections (shutdown, tests).
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
 
 // newTransport keeps enough idle connections for a page's owner fan-out; Go's default
 // of 2 per host would open and close connections on every wave.
@@ -82,8 +113,15 @@ func newTransport() *http.Transport {
 	t.MaxIdleConns = 512
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
-	t.ResponseHeaderTimeout = DefaultTimeout
 	return t
+}
+
+// response is one upstream answer as read, shared by coalesced callers.
+type response struct {
+	status     int
+	retryAfter string
+	body       []byte
+	tooLarge   bool // the body went past maxBodyBytes and was not read further
 }
 
 // envelope is the part of every KooDrive answer that says whether it succeeded.
@@ -92,8 +130,8 @@ type envelope struct {
 	Msg  string `json:"msg"`
 }
 
-// get calls GET path?query for the caller in ctx and decodes the envelope and the
-// rest of the body into out, which must embed nothing but the resource fields.
+// get calls GET path?query for the caller in ctx and decodes the body into out. path
+// is already escaped.
 func (c *Client) get(ctx context.Context, op, path string, query url.Values, out any) error {
 	caller := CallerFrom(ctx)
 	fail := func(status, code int, msg string, kind, cause error) error {
@@ -102,57 +140,103 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 	if !caller.Authenticated() {
 		return fail(0, 0, "missing credentials", ErrUnauthenticated, nil)
 	}
+	u := *c.baseURL
+	u.RawPath = c.baseURL.EscapedPath() + path
+	u.Path, _ = url.PathUnescape(u.RawPath)
+	u.RawQuery = query.Encode()
+	target := u.String()
+
+	resp, err := c.coalescer.do(ctx, callKey(op, target, caller), func(ctx context.Context) (*response, error) {
+		return c.withRetries(ctx, op, target, caller)
+	})
+	switch {
+	case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
+		return fail(0, 0, "circuit open after repeated failures", ErrUnavailable, nil)
+	case err != nil && resp != nil:
+		return fail(resp.status, 0, "reading response", transportKind(err), sanitize(err))
+	case err != nil:
+		return fail(0, 0, "request failed", transportKind(err), sanitize(err))
+	case resp.tooLarge:
+		return fail(resp.status, 0, "response body over the size limit", ErrBadResponse, nil)
+	}
+
+	var env envelope
+	jsonErr := json.Unmarshal(resp.body, &env)
+	ok2xx := resp.status >= 200 && resp.status < 300
+	switch {
+	case !ok2xx && (jsonErr != nil || env.Code == nil):
+		return fail(resp.status, 0, http.StatusText(resp.status), kindForStatus(resp.status), nil)
+	case !ok2xx:
+		return fail(resp.status, *env.Code, env.Msg, kindForStatus(resp.status), nil)
+	case jsonErr != nil || env.Code == nil:
+		return fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
+	case *env.Code != 0:
+		return fail(resp.status, *env.Code, env.Msg, nil, nil)
+	}
+	if err := json.Unmarshal(resp.body, out); err != nil {
+		return fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
+	}
+	return nil
+}
+
+// callKey identifies calls that may share one answer: same request, same caller
+// credentials and language. Hashed, so tokens are not kept as map keys.
+func callKey(op, target string, caller Caller) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{op, target, caller.Authorization, caller.UserID, caller.Language}, "\x00")))
+	return string(sum[:])
+}
+
+// withRetries makes the attempts of one call: retrying network errors, 5xx but 501,
+// and 429, with backoff, never past ctx's deadline or cancellation.
+func (c *Client) withRetries(ctx context.Context, op, target string, caller Caller) (*response, error) {
+	breaker := c.breakers[op]
+	for attempt := 0; ; attempt++ {
+		resp, err := breaker.Execute(func() (*response, error) {
+			resp, err := c.attempt(ctx, target, caller)
+			if err == nil && isServerFault(resp.status) {
+				return resp, errServerFault // counted by the breaker, then dropped below
+			}
+			return resp, err
+		})
+		if errors.Is(err, errServerFault) {
+			err = nil
+		}
+		if attempt >= c.retry.MaxRetries || !retryable(ctx, resp, err) || !sleepWithin(ctx, c.retry.delay(attempt, resp)) {
+			return resp, err
+		}
+	}
+}
+
+// attempt is one HTTP round trip, bounded by the per-call timeout and the global
+// concurrency cap.
+func (c *Client) attempt(ctx context.Context, target string, caller Caller) (*response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-
 	select {
 	case c.slots <- struct{}{}:
 		defer func() { <-c.slots }()
 	case <-ctx.Done():
-		return fail(0, 0, "waiting for a connection slot", transportKind(ctx.Err()), ctx.Err())
+		return nil, ctx.Err()
 	}
-
-	u := *c.baseURL
-	u.Path += path
-	u.RawQuery = query.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return fail(0, 0, "building request", nil, nil)
+		return nil, err
 	}
 	c.setHeaders(req, caller)
-
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		cause := stripURL(err)
-		return fail(0, 0, "request failed", transportKind(cause), cause)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBodyBytes+1))
 	if err != nil {
-		cause := stripURL(err)
-		return fail(resp.StatusCode, 0, "reading response", transportKind(cause), cause)
+		return &response{status: resp.StatusCode}, err // keep the status for the error
 	}
+	out := &response{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: body}
 	if int64(len(body)) > c.maxBodyBytes {
-		return fail(resp.StatusCode, 0, "response body over the size limit", ErrBadResponse, nil)
+		out.body, out.tooLarge = nil, true
 	}
-
-	var env envelope
-	jsonErr := json.Unmarshal(body, &env)
-	ok2xx := resp.StatusCode >= 200 && resp.StatusCode < 300
-	switch {
-	case !ok2xx && (jsonErr != nil || env.Code == nil):
-		return fail(resp.StatusCode, 0, http.StatusText(resp.StatusCode), kindForStatus(resp.StatusCode), nil)
-	case !ok2xx:
-		return fail(resp.StatusCode, *env.Code, env.Msg, kindForStatus(resp.StatusCode), nil)
-	case jsonErr != nil || env.Code == nil:
-		return fail(resp.StatusCode, 0, "malformed response body", ErrBadResponse, nil)
-	case *env.Code != 0:
-		return fail(resp.StatusCode, *env.Code, env.Msg, nil, nil)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fail(resp.StatusCode, 0, "malformed response body", ErrBadResponse, nil)
-	}
-	return nil
+	return out, nil
 }
 
 func (c *Client) setHeaders(req *http.Request, caller Caller) {
@@ -167,21 +251,4 @@ func (c *Client) setHeaders(req *http.Request, caller Caller) {
 	if caller.Language != "" {
 		h.Set("language", caller.Language)
 	}
-}
-
-// stripURL drops the *url.Error wrapper, whose text carries the upstream URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func transportKind(err error) error {
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return ErrTimeout
-	}
-	return nil
 }

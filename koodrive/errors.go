@@ -1,9 +1,12 @@
 package koodrive
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 )
 
 // Sentinels matched with errors.Is against an *Error.
@@ -13,6 +16,7 @@ var (
 	ErrNotFound        = errors.New("koodrive: not found")
 	ErrTimeout         = errors.New("koodrive: timeout")
 	ErrBadResponse     = errors.New("koodrive: malformed response")
+	ErrUnavailable     = errors.New("koodrive: unavailable (circuit open)")
 )
 
 // Error is every failed KooDrive call: a refused request, a non-2xx status, a non-zero
@@ -64,4 +68,39 @@ func kindForStatus(status int) error {
 		return ErrTimeout
 	}
 	return nil
+}
+
+// transportKind: a call whose deadline passed, or whose caller went away, timed out.
+func transportKind(err error) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || (errors.As(err, &ne) && ne.Timeout()) {
+		return ErrTimeout
+	}
+	return nil
+}
+
+// safeError is a transport error with the addresses taken out of its text.
+type safeError struct {
+	msg string
+	err error
+}
+
+func (e *safeError) Error() string { return e.msg }
+func (e *safeError) Unwrap() error { return e.err }
+
+// sanitize drops what a transport error says of the upstream's URL, host and port.
+func sanitize(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &dns):
+		return &safeError{msg: "dns lookup failed", err: err}
+	case errors.As(err, &op):
+		return &safeError{msg: op.Op + ": " + op.Err.Error(), err: err}
+	}
+	return err
 }

@@ -24,8 +24,8 @@ const (
 
 // Options shape the demo organisation.
 type Options struct {
-	Users   int           // default 40
-	Groups  int           // default 300
+	Users   int           // default 40, at most 200
+	Groups  int           // default 300, at most 3000
 	Tokens  []string      // accepted access tokens; default {Token}
 	Latency time.Duration // added to every call, as a remote API would
 	Clock   func() time.Time
@@ -53,6 +53,8 @@ func New(opts Options) *Upstream {
 	if opts.Groups <= 0 {
 		opts.Groups = 300
 	}
+	// The seeded ids keep KooDrive's 19 digits only up to these sizes.
+	opts.Users, opts.Groups = min(opts.Users, 200), min(opts.Groups, 3000)
 	if len(opts.Tokens) == 0 {
 		opts.Tokens = []string{Token}
 	}

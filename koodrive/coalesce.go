@@ -1,0 +1,44 @@
+package koodrive
+
+import (
+	"context"
+	"errors"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// coalescer makes identical GETs in flight at the same time share one upstream call.
+// Keys include the caller's credentials, so one caller's answer never reaches another.
+type coalescer struct{ group singleflight.Group }
+
+// leaderGone marks a shared call that failed because the caller running it went away;
+// the callers still waiting run it again rather than inherit that failure.
+type leaderGone struct{ err error }
+
+func (e *leaderGone) Error() string { return e.err.Error() }
+
+func (c *coalescer) do(ctx context.Context, key string, call func(context.Context) (*response, error)) (*response, error) {
+	for {
+		ch := c.group.DoChan(key, func() (any, error) {
+			resp, err := call(ctx)
+			if err != nil && ctx.Err() != nil {
+				return resp, &leaderGone{err}
+			}
+			return resp, err
+		})
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case r := <-ch:
+			resp, _ := r.Val.(*response)
+			var gone *leaderGone
+			if errors.As(r.Err, &gone) {
+				if ctx.Err() == nil { // another caller's cancellation: try again
+					continue
+				}
+				return resp, gone.err
+			}
+			return resp, r.Err
+		}
+	}
+}
