@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,45 +32,59 @@ type config struct {
 	Port               string
 	KooDriveBaseURL    string
 	KooDriveTimeout    time.Duration
+	RequestTimeout     time.Duration
+	UserCacheTTL       time.Duration // 0: no cross-request user cache
+	ShutdownGrace      time.Duration
 	CORSAllowedOrigins []string
 }
 
-const maxRequestBodyBytes = 1 << 20
+const (
+	maxRequestBodyBytes = 1 << 20
+	userCacheSize       = 10_000
+)
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("facade", flag.ContinueOnError)
-	port := fs.String("port", envOr(getenv, "PORT", "8080"), "port to listen on (env `PORT`)")
-	baseURL := fs.String("koodrive-base-url", getenv("KOODRIVE_BASE_URL"),
-		"KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive (env `KOODRIVE_BASE_URL`)")
-	timeout := fs.String("koodrive-timeout", envOr(getenv, "KOODRIVE_TIMEOUT", koodrive.DefaultTimeout.String()),
-		"timeout of each KooDrive call, a Go duration (env `KOODRIVE_TIMEOUT`)")
-	origins := fs.String("cors-allowed-origins", getenv("CORS_ALLOWED_ORIGINS"),
-		"comma-separated origins allowed to call /query from a browser, * for any; empty allows same-origin only (env `CORS_ALLOWED_ORIGINS`)")
+	env := func(name, key, fallback, usage string) *string {
+		v := getenv(key)
+		if v == "" {
+			v = fallback
+		}
+		return fs.String(name, v, usage+" (env `"+key+"`)")
+	}
+	port := env("port", "PORT", "8080", "port to listen on")
+	baseURL := env("koodrive-base-url", "KOODRIVE_BASE_URL", "", "KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive")
+	timeout := env("koodrive-timeout", "KOODRIVE_TIMEOUT", koodrive.DefaultTimeout.String(), "timeout of each KooDrive call attempt")
+	budget := env("request-timeout", "REQUEST_TIMEOUT", graph.DefaultRequestTimeout.String(), "budget of one GraphQL request, retries included")
+	cacheTTL := env("user-cache-ttl", "USER_CACHE_TTL", "0", "keep KooDrive users this long across requests, per caller; 0 turns the cache off")
+	grace := env("shutdown-grace", "SHUTDOWN_GRACE", "20s", "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
+	origins := env("cors-allowed-origins", "CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call /query from a browser, * for any; empty allows same-origin only")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names.\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names; durations are Go durations (10s, 1m).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	d, err := time.ParseDuration(*timeout)
-	if err != nil || d <= 0 {
-		return config{}, fmt.Errorf("KOODRIVE_TIMEOUT: %q is not a positive duration", *timeout)
+	cfg := config{Port: *port, KooDriveBaseURL: *baseURL}
+	var errs []error
+	duration := func(key, value string, allowZero bool) time.Duration {
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 || (d == 0 && !allowZero) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration", key, value))
+		}
+		return d
 	}
-	cfg := config{Port: *port, KooDriveBaseURL: *baseURL, KooDriveTimeout: d}
+	cfg.KooDriveTimeout = duration("KOODRIVE_TIMEOUT", *timeout, false)
+	cfg.RequestTimeout = duration("REQUEST_TIMEOUT", *budget, false)
+	cfg.UserCacheTTL = duration("USER_CACHE_TTL", *cacheTTL, true)
+	cfg.ShutdownGrace = duration("SHUTDOWN_GRACE", *grace, true)
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, o)
 		}
 	}
-	return cfg, nil
-}
-
-func envOr(getenv func(string) string, key, fallback string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return fallback
+	return cfg, errors.Join(errs...)
 }
 
 func main() {
@@ -90,34 +105,42 @@ func main() {
 	}
 }
 
-// run serves until ctx ends. ready, when set, receives the listening address.
+// run serves until ctx ends, then lets in-flight requests finish within the grace
+// period. ready, when set, receives the listening address.
 func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string) error {
-	var opts graph.Options
+	opts := graph.Options{RequestTimeout: cfg.RequestTimeout}
 	if cfg.KooDriveBaseURL == "" {
-		upstream, err := startDemoUpstream(ctx)
+		upstream, err := startDemoUpstream()
 		if err != nil {
 			return err
 		}
+		defer upstream.close() // after the facade's own shutdown: in-flight requests need it
 		cfg.KooDriveBaseURL = upstream.url
 		opts.DemoCaller = &koodrive.Caller{Authorization: demo.Authorization, UserID: upstream.callerID}
 		log.Warn("DEMO MODE: KOODRIVE_BASE_URL is unset; serving an embedded demo KooDrive with seeded data, and requests without credentials act as the demo user",
 			"demo_user_id", upstream.callerID)
 	}
-	kd, err := koodrive.New(cfg.KooDriveBaseURL, koodrive.WithTimeout(cfg.KooDriveTimeout))
+	kdOpts := []koodrive.Option{koodrive.WithTimeout(cfg.KooDriveTimeout)}
+	if cfg.UserCacheTTL > 0 {
+		kdOpts = append(kdOpts, koodrive.WithUserCache(cfg.UserCacheTTL, userCacheSize))
+	}
+	kd, err := koodrive.New(cfg.KooDriveBaseURL, kdOpts...)
 	if err != nil {
 		return err
 	}
+	defer kd.CloseIdleConnections()
 	resolver := graph.New(kd, log, opts)
 
 	ln, err := net.Listen("tcp", ":"+cfg.Port)
 	if err != nil {
 		return err
 	}
+	var inFlight atomic.Int64
 	srv := &http.Server{
-		Handler:           newMux(cfg, resolver, opts.DemoCaller),
+		Handler:           countInFlight(&inFlight, newMux(cfg, resolver, opts.DemoCaller)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.KooDriveTimeout*3 + 10*time.Second, // room for a few upstream waves
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second, // the request budget ends first
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -132,9 +155,23 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	log.Info("shutting down: no new connections; waiting for requests in flight", "in_flight", inFlight.Load(), "grace", cfg.ShutdownGrace)
+	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(graceCtx); err != nil {
+		log.Error("grace period over: cutting requests still in flight", "in_flight", inFlight.Load())
+		return srv.Close()
+	}
+	log.Info("shut down cleanly")
+	return nil
+}
+
+func countInFlight(n *atomic.Int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		defer n.Add(-1)
+		next.ServeHTTP(w, r)
+	})
 }
 
 func newMux(cfg config, resolver *graph.Resolver, demoCaller *koodrive.Caller) http.Handler {
@@ -178,11 +215,14 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-type demoUpstream struct{ url, callerID string }
+type demoUpstream struct {
+	url, callerID string
+	close         func()
+}
 
 // startDemoUpstream serves the demo KooDrive on a loopback port, so the facade reaches
 // it through the same HTTP path as a real one.
-func startDemoUpstream(ctx context.Context) (demoUpstream, error) {
+func startDemoUpstream() (demoUpstream, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return demoUpstream{}, err
@@ -190,8 +230,7 @@ func startDemoUpstream(ctx context.Context) (demoUpstream, error) {
 	up := demo.New(demo.Options{})
 	srv := &http.Server{Handler: up, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	context.AfterFunc(ctx, func() { _ = srv.Close() })
-	return demoUpstream{url: "http://" + ln.Addr().String(), callerID: up.CallerID()}, nil
+	return demoUpstream{url: "http://" + ln.Addr().String(), callerID: up.CallerID(), close: func() { _ = srv.Close() }}, nil
 }
 
 func displayAddr(a net.Addr) string {

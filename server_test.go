@@ -22,10 +22,11 @@ import (
 // startServer runs the real server on a free port until the test ends.
 func startServer(t *testing.T, cfg config) string {
 	t.Helper()
-	cfg.Port = "0"
-	if cfg.KooDriveTimeout == 0 {
-		cfg.KooDriveTimeout = 5 * time.Second
+	defaults, err := parseConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg.Port, cfg.KooDriveTimeout, cfg.RequestTimeout, cfg.ShutdownGrace = "0", defaults.KooDriveTimeout, defaults.RequestTimeout, 5*time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -205,8 +206,14 @@ func TestConfig(t *testing.T) {
 	if err != nil || cfg.Port != "8080" || cfg.KooDriveBaseURL != "" || cfg.KooDriveTimeout != 10*time.Second {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
-	if _, err := parseConfig([]string{"--koodrive-timeout", "soon"}, func(string) string { return "" }); err == nil {
-		t.Fatal("bad timeout accepted")
+	for _, bad := range [][]string{{"--koodrive-timeout", "soon"}, {"--request-timeout", "0"}, {"--user-cache-ttl", "-1s"}, {"--shutdown-grace", "x"}} {
+		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
+			t.Fatalf("%v accepted", bad)
+		}
+	}
+	cfg, err = parseConfig(nil, func(k string) string { return map[string]string{"USER_CACHE_TTL": "30s", "REQUEST_TIMEOUT": "2s", "SHUTDOWN_GRACE": "1m"}[k] })
+	if err != nil || cfg.UserCacheTTL != 30*time.Second || cfg.RequestTimeout != 2*time.Second || cfg.ShutdownGrace != time.Minute {
+		t.Fatalf("resilience settings: %+v %v", cfg, err)
 	}
 	if _, err := parseConfig([]string{"--help"}, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)

@@ -28,6 +28,7 @@ type envOptions struct {
 	graph    Options
 	timeout  time.Duration
 	upstream demo.Options
+	koodrive []koodrive.Option
 }
 
 func newEnv(t *testing.T, o envOptions) *testEnv {
@@ -35,7 +36,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	up := demo.New(o.upstream)
 	srv := httptest.NewServer(up)
 	t.Cleanup(srv.Close)
-	kdOpts := []koodrive.Option{}
+	kdOpts := o.koodrive
 	if o.timeout > 0 {
 		kdOpts = append(kdOpts, koodrive.WithTimeout(o.timeout))
 	}
@@ -43,6 +44,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(kd.CloseIdleConnections)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := &testEnv{up: up, client: client.New(New(kd, log, o.graph).NewHandler()), logs: logs}

@@ -19,6 +19,7 @@ const (
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeUpstreamError   = "UPSTREAM_ERROR"
 	CodeUpstreamTimeout = "UPSTREAM_TIMEOUT"
+	CodeUnavailable     = "UPSTREAM_UNAVAILABLE"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
 
@@ -67,7 +68,9 @@ func (r *Resolver) presentUpstream(ctx context.Context, gqlErr *gqlerror.Error, 
 	case errors.Is(ke, koodrive.ErrNotFound):
 		setCode(gqlErr, "not found", CodeNotFound)
 	case errors.Is(ke, koodrive.ErrTimeout):
-		setCode(gqlErr, "KooDrive did not answer in time", CodeUpstreamTimeout)
+		setCode(gqlErr, "KooDrive did not answer in time, or the request was cancelled", CodeUpstreamTimeout)
+	case errors.Is(ke, koodrive.ErrUnavailable):
+		setCode(gqlErr, "KooDrive is failing; calls are paused for a while", CodeUnavailable)
 	default:
 		setCode(gqlErr, "KooDrive request failed", CodeUpstreamError)
 	}

@@ -20,12 +20,14 @@ var (
 
 // RequestScope puts what one GraphQL request shares into its context: the caller that
 // KooDrive calls are made for, the trace id (echoed in the X-Traceid response header)
-// and fresh loaders.
+// fresh loaders, and the request's time budget.
 func (r *Resolver) RequestScope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		caller := r.callerFrom(req.Header)
 		w.Header().Set("X-Traceid", caller.TraceID)
-		ctx := koodrive.WithCaller(req.Context(), caller)
+		ctx, cancel := context.WithTimeout(req.Context(), r.opts.RequestTimeout)
+		defer cancel()
+		ctx = koodrive.WithCaller(ctx, caller)
 		ctx = context.WithValue(ctx, loadersKey{}, r.newLoaders())
 		next.ServeHTTP(w, req.WithContext(ctx))
 	})

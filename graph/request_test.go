@@ -70,7 +70,12 @@ func TestUpstreamRefusalsMapToCodes(t *testing.T) {
 	if up, _ := got.Extensions["upstream"].(map[string]any); up["status"] != float64(401) || strings.Contains(raw, "stolen-token") {
 		t.Fatalf("upstream 401: %s", raw)
 	}
-	for status, code := range map[int]string{403: CodeForbidden, 502: CodeUpstreamError, 504: CodeUpstreamTimeout} {
+	for _, tc := range []struct {
+		status int
+		code   string
+	}{{403, CodeForbidden}, {502, CodeUpstreamError}, {504, CodeUpstreamTimeout}} {
+		status, code := tc.status, tc.code
+		e := newEnv(t, envOptions{koodrive: []koodrive.Option{koodrive.WithRetryPolicy(koodrive.RetryPolicy{})}})
 		e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 			w.WriteHeader(status)
 			w.Write([]byte("<html>proxy error</html>"))

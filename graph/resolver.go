@@ -22,12 +22,16 @@ type Options struct {
 	UserFanout int
 	// MaxUpstreamPages bounds the upstream pages one userGroups field may read.
 	MaxUpstreamPages int
+	// RequestTimeout is the budget of one GraphQL request, retries included; when it
+	// ends, or the client goes away, every upstream call of the request is cancelled.
+	RequestTimeout time.Duration
 }
 
 const (
 	defaultLoaderWait       = 250 * time.Microsecond
 	defaultUserFanout       = 100
 	defaultMaxUpstreamPages = 10
+	DefaultRequestTimeout   = 15 * time.Second
 )
 
 // Resolver holds the dependencies of every resolver; server.go builds it with New.
@@ -44,6 +48,9 @@ func New(kd *koodrive.Client, log *slog.Logger, opts Options) *Resolver {
 	}
 	if opts.UserFanout <= 0 {
 		opts.UserFanout = defaultUserFanout
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
 	}
 	if opts.MaxUpstreamPages <= 0 {
 		opts.MaxUpstreamPages = defaultMaxUpstreamPages
