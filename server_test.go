@@ -211,7 +211,9 @@ func TestConfig(t *testing.T) {
 			t.Fatalf("%v accepted", bad)
 		}
 	}
-	cfg, err = parseConfig(nil, func(k string) string { return map[string]string{"USER_CACHE_TTL": "30s", "REQUEST_TIMEOUT": "2s", "SHUTDOWN_GRACE": "1m"}[k] })
+	cfg, err = parseConfig(nil, func(k string) string {
+		return map[string]string{"USER_CACHE_TTL": "30s", "REQUEST_TIMEOUT": "2s", "SHUTDOWN_GRACE": "1m"}[k]
+	})
 	if err != nil || cfg.UserCacheTTL != 30*time.Second || cfg.RequestTimeout != 2*time.Second || cfg.ShutdownGrace != time.Minute {
 		t.Fatalf("resilience settings: %+v %v", cfg, err)
 	}

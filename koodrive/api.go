@@ -33,7 +33,7 @@ type User struct {
 func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 	key := c.userCacheKey(ctx, userID)
 	if c.userCache != nil {
-		if u, ok := c.userCache.Get(key); ok {
+		if u, ok := c.userCache.get(key); ok {
 			return u, nil
 		}
 	}
@@ -47,7 +47,7 @@ func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 		return nil, &Error{Op: opGetUser, StatusCode: 200, Message: "response without data", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
 	}
 	if c.userCache != nil {
-		c.userCache.Add(key, out.Data)
+		c.userCache.add(key, out.Data)
 	}
 	return out.Data, nil
 }

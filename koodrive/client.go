@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -39,7 +38,7 @@ type Client struct {
 	breaker      BreakerSettings
 	breakers     map[string]*gobreaker.CircuitBreaker[*response] // by operation
 	coalescer    coalescer
-	userCache    *expirable.LRU[[sha256.Size]byte, *User] // nil: off
+	userCache    *userCache // nil: off
 }
 
 // Option configures a Client.
@@ -71,7 +70,7 @@ func WithBreaker(s BreakerSettings) Option { return func(c *Client) { c.breaker 
 // WithUserCache keeps GET /users answers for ttl across requests, keyed by the caller's
 // credentials and the user id, at most size of them. Errors are never cached.
 func WithUserCache(ttl time.Duration, size int) Option {
-	return func(c *Client) { c.userCache = expirable.NewLRU[[sha256.Size]byte, *User](size, nil, ttl) }
+	return func(c *Client) { c.userCache = newUserCache(ttl, size) }
 }
 
 // New returns a client for the KooDrive deployment at baseURL, e.g.
