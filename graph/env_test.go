@@ -19,9 +19,10 @@ import (
 
 // testEnv is the facade in front of the demo KooDrive, reached through real HTTP.
 type testEnv struct {
-	up     *demo.Upstream
-	client *client.Client
-	logs   *syncBuffer
+	up      *demo.Upstream
+	handler http.Handler
+	client  *client.Client
+	logs    *syncBuffer
 }
 
 type envOptions struct {
@@ -47,7 +48,8 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	t.Cleanup(kd.CloseIdleConnections)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := &testEnv{up: up, client: client.New(New(kd, log, o.graph).NewHandler()), logs: logs}
+	h := New(kd, log, o.graph).NewHandler()
+	e := &testEnv{up: up, handler: h, client: client.New(h), logs: logs}
 	t.Cleanup(func() { e.assertLogsClean(t) })
 	return e
 }

@@ -1,0 +1,198 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/client"
+
+	"github.com/koodrive/facade/koodrive"
+	"github.com/koodrive/facade/koodrive/demo"
+)
+
+var fastRetries = koodrive.WithRetryPolicy(koodrive.RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+
+type ownersPage struct {
+	UserGroups struct {
+		Nodes []struct {
+			OwnerID string
+			Owner   *struct{ UserID string }
+		}
+	}
+}
+
+const ownersOfTen = `{ userGroups(first: 10) { nodes { ownerId owner { userId } } } }`
+
+// TestOwnerFaultsGivePartialData breaks one owner's GET /users in each way KooDrive
+// can fail: only that owner is null, with a clear code, and the page survives.
+func TestOwnerFaultsGivePartialData(t *testing.T) {
+	cases := []struct {
+		name  string
+		fault http.HandlerFunc
+		code  string
+		opts  []koodrive.Option
+	}{
+		{"timeout", demo.Hang(5 * time.Second), CodeUpstreamTimeout, []koodrive.Option{koodrive.WithTimeout(50 * time.Millisecond)}},
+		{"connection reset", demo.ResetConnection, CodeUpstreamError, nil},
+		{"truncated JSON", demo.TruncatedBody, CodeUpstreamError, nil},
+		{"malformed JSON", demo.MalformedJSON, CodeUpstreamError, nil},
+		{"body over the cap", demo.OversizedBody(64 << 10), CodeUpstreamError, []koodrive.Option{koodrive.WithMaxBodyBytes(16 << 10)}},
+		{"persistent 503", demo.Status(503, ""), CodeUpstreamError, nil},
+		{"breaker open", demo.Status(503, ""), CodeUnavailable, []koodrive.Option{koodrive.WithBreaker(koodrive.BreakerSettings{ConsecutiveFailures: 1, OpenFor: time.Minute})}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{koodrive: append([]koodrive.Option{fastRetries}, tc.opts...)})
+			var ids ownersPage
+			e.mustDo(t, ownersOfTen, &ids)
+			broken := ids.UserGroups.Nodes[0].OwnerID
+			e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.URL.Path != usersPath+broken {
+					return false
+				}
+				tc.fault(w, r)
+				return true
+			})
+			var got ownersPage
+			errs, raw := e.do(t, ownersOfTen, &got, e.as()...)
+			if len(got.UserGroups.Nodes) != 10 || len(errs) == 0 {
+				t.Fatalf("page lost or no error: %s", raw)
+			}
+			for _, err := range errs {
+				if err.code() != tc.code {
+					t.Fatalf("code %s, want %s: %s", err.code(), tc.code, raw)
+				}
+			}
+			for i, n := range got.UserGroups.Nodes {
+				if (n.Owner == nil) != (n.OwnerID == broken) {
+					t.Fatalf("node %d: owner %v for owner id %s (broken %s)", i, n.Owner, n.OwnerID, broken)
+				}
+			}
+		})
+	}
+}
+
+// TestClientDisconnectCancelsUpstreamCalls: when the client goes away, every call of
+// its request is cancelled and no new one starts.
+func TestClientDisconnectCancelsUpstreamCalls(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	srv := httptest.NewServer(e.handler)
+	defer srv.Close()
+	var started, cancelled atomic.Int64
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == groupsPath {
+			return false
+		}
+		started.Add(1)
+		<-r.Context().Done()
+		cancelled.Add(1)
+		return true
+	})
+	ctx, disconnect := context.WithCancel(context.Background())
+	body := `{"query":"{ userGroups(first: 40) { nodes { owner { userId } } } }"}`
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, bytes.NewBufferString(body))
+	req.Header = http.Header{"Content-Type": {"application/json"}, "Authorization": {demo.Authorization}, "X-User-Id": {e.up.CallerID()}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	waitUntil(t, "owner calls start", func() bool { return started.Load() >= 5 })
+	disconnect()
+	<-done
+	waitUntil(t, "every started call is cancelled", func() bool { return cancelled.Load() == started.Load() })
+	n := started.Load()
+	time.Sleep(100 * time.Millisecond) // no retry or new call may start after the disconnect
+	if started.Load() != n || n > 40 {
+		t.Fatalf("%d calls started before the disconnect, %d after", n, started.Load())
+	}
+}
+
+func TestRequestBudgetEndsEveryCall(t *testing.T) {
+	e := newEnv(t, envOptions{graph: Options{RequestTimeout: 200 * time.Millisecond}})
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == groupsPath {
+			return false
+		}
+		demo.Hang(10*time.Second)(w, r)
+		return true
+	})
+	start := time.Now()
+	var got ownersPage
+	errs, raw := e.do(t, ownersOfTen, &got, e.as()...)
+	if time.Since(start) > 5*time.Second || len(got.UserGroups.Nodes) != 10 || len(errs) == 0 {
+		t.Fatalf("after %v: %s", time.Since(start), raw)
+	}
+	for _, err := range errs {
+		if err.code() != CodeUpstreamTimeout {
+			t.Fatalf("code %s, want UPSTREAM_TIMEOUT: %s", err.code(), raw)
+		}
+	}
+}
+
+// TestConcurrentRequestsShareCalls: identical GraphQL requests in flight together make
+// one GET /users per caller; callers with other credentials never share it.
+func TestConcurrentRequestsShareCalls(t *testing.T) {
+	e := newEnv(t, envOptions{upstream: demo.Options{Tokens: []string{demo.Token, "other-token"}}})
+	release := make(chan struct{})
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		<-release
+		return false
+	})
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range 2 * n {
+		token := demo.Token
+		if i%2 == 1 {
+			token = "other-token"
+		}
+		wg.Go(func() {
+			errs, raw := e.do(t, fmt.Sprintf(`{ user(userId: %q) { name } }`, e.up.CallerID()), nil,
+				client.AddHeader("Authorization", "Bearer "+token), client.AddHeader("X-User-Id", e.up.CallerID()))
+			if len(errs) > 0 {
+				t.Errorf("request failed: %s", raw)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // all requests reach the adapter
+	close(release)
+	wg.Wait()
+	if calls := e.up.Path(usersPath + e.up.CallerID()); calls != 2 {
+		t.Fatalf("%d upstream calls for %d identical requests by 2 callers; want 2", calls, 2*n)
+	}
+}
+
+func TestUserCacheAcrossRequests(t *testing.T) {
+	e := newEnv(t, envOptions{
+		upstream: demo.Options{Tokens: []string{demo.Token, "other-token"}},
+		koodrive: []koodrive.Option{koodrive.WithUserCache(time.Minute, 100)},
+	})
+	query := fmt.Sprintf(`{ user(userId: %q) { name } }`, e.up.CallerID())
+	e.mustDo(t, query, nil)
+	e.mustDo(t, query, nil)
+	if n := e.up.Path(usersPath + e.up.CallerID()); n != 1 {
+		t.Fatalf("%d calls for the same caller within the TTL, want 1", n)
+	}
+	e.do(t, query, nil, client.AddHeader("Authorization", "Bearer other-token"), client.AddHeader("X-User-Id", e.up.CallerID()))
+	if n := e.up.Path(usersPath + e.up.CallerID()); n != 2 {
+		t.Fatalf("another caller's request was answered from the cache (%d calls)", n)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}
