@@ -37,7 +37,7 @@ type Client struct {
 	retry        RetryPolicy
 	breaker      BreakerSettings
 	breakers     map[string]*gobreaker.CircuitBreaker[*response] // by operation
-	coalescer    coalescer
+	coalescer    *coalescer // nil: every call goes upstream on its own
 	userCache    *userCache // nil: off
 }
 
@@ -63,6 +63,9 @@ func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = n
 
 // WithRetryPolicy replaces DefaultRetryPolicy; MaxRetries 0 turns retries off.
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
+
+// WithoutCoalescing makes every call on its own (benchmarks compare against it).
+func WithoutCoalescing() Option { return func(c *Client) { c.coalescer = nil } }
 
 // WithBreaker replaces DefaultBreakerSettings.
 func WithBreaker(s BreakerSettings) Option { return func(c *Client) { c.breaker = s } }
@@ -91,6 +94,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		now:          time.Now,
 		retry:        DefaultRetryPolicy,
 		breaker:      DefaultBreakerSettings,
+		coalescer:    &coalescer{},
 	}
 	for _, opt := range opts {
 		opt(c)

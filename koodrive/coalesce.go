@@ -18,6 +18,9 @@ type leaderGone struct{ err error }
 func (e *leaderGone) Error() string { return e.err.Error() }
 
 func (c *coalescer) do(ctx context.Context, key string, call func(context.Context) (*response, error)) (*response, error) {
+	if c == nil {
+		return call(ctx)
+	}
 	for {
 		ch := c.group.DoChan(key, func() (any, error) {
 			resp, err := call(ctx)
