@@ -37,8 +37,8 @@ type Client struct {
 	retry        RetryPolicy
 	breaker      BreakerSettings
 	breakers     map[string]*gobreaker.CircuitBreaker[*response] // by operation
-	coalescer    *coalescer // nil: every call goes upstream on its own
-	userCache    *userCache // nil: off
+	coalescer    *coalescer                                      // nil: every call goes upstream on its own
+	userCache    *userCache                                      // nil: off
 }
 
 // Option configures a Client.
