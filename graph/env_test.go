@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -87,7 +88,7 @@ func (e *testEnv) do(t *testing.T, query string, out any, opts ...client.Option)
 	t.Helper()
 	resp, err := e.client.RawPost(query, opts...)
 	if err != nil {
-		t.Fatalf("post: %v", err)
+		resp = requestError(t, err)
 	}
 	raw, _ := json.Marshal(resp)
 	if out != nil && resp.Data != nil {
@@ -103,6 +104,23 @@ func (e *testEnv) do(t *testing.T, query string, out any, opts ...client.Option)
 		}
 	}
 	return errs, string(raw)
+}
+
+// requestError decodes the body of a 4xx that gqlgen's client reports as an error
+// ("http 422: {...}"): request errors such as parse and validation failures.
+func requestError(t *testing.T, err error) *client.Response {
+	t.Helper()
+	var status int
+	var body string
+	if _, scanErr := fmt.Sscanf(err.Error(), "http %d:", &status); scanErr != nil || status < 400 || status >= 500 {
+		t.Fatalf("post: %v", err)
+	}
+	_, body, _ = strings.Cut(err.Error(), ": ")
+	var resp client.Response
+	if jsonErr := json.Unmarshal([]byte(body), &resp); jsonErr != nil {
+		t.Fatalf("post: %v", err)
+	}
+	return &resp
 }
 
 // mustDo runs a query that must succeed without errors.

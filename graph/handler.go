@@ -14,15 +14,26 @@ import (
 // operations, so this many covers them with room for GraphiQL experiments.
 const queryCacheSize = 1000
 
+// apqCacheSize bounds the persisted queries kept by hash: the app's operations and more.
+const apqCacheSize = 1000
+
 // NewHandler is the GraphQL endpoint: GET and POST only (no multipart, no websocket),
 // parsed queries cached, errors presented by PresentError, and every request scoped by
 // RequestScope.
 func (r *Resolver) NewHandler() http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
-	srv.Use(extension.Introspection{})
+	srv.SetParserTokenLimit(r.opts.Limits.MaxTokens)
+	if !r.opts.DisableIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.SetDisableSuggestion(r.opts.DisableIntrospection) // "did you mean" reveals the schema too
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
+	// The shape check walks within a budget, so it runs before the complexity walk.
+	srv.Use(shapeLimit{limits: r.opts.Limits})
+	srv.Use(extension.FixedComplexityLimit(r.opts.Limits.MaxComplexity))
 	srv.SetErrorPresenter(r.PresentError)
 	srv.SetRecoverFunc(r.Recover)
 	return r.RequestScope(srv)

@@ -25,6 +25,10 @@ type Options struct {
 	// RequestTimeout is the budget of one GraphQL request, retries included; when it
 	// ends, or the client goes away, every upstream call of the request is cancelled.
 	RequestTimeout time.Duration
+	// Limits bound the operations clients may send.
+	Limits Limits
+	// DisableIntrospection turns off introspection and field suggestions (production).
+	DisableIntrospection bool
 }
 
 const (
@@ -55,5 +59,6 @@ func New(kd *koodrive.Client, log *slog.Logger, opts Options) *Resolver {
 	if opts.MaxUpstreamPages <= 0 {
 		opts.MaxUpstreamPages = defaultMaxUpstreamPages
 	}
+	opts.Limits = withDefaults(opts.Limits)
 	return &Resolver{kd: kd, log: log, opts: opts}
 }

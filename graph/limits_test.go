@@ -1,0 +1,108 @@
+package graph
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestLimits(t *testing.T) {
+	deep := `{ userGroups(first: 1) { edges { node { owner { name } } } } }` // 5 levels
+	manyAliases := "{ viewer { " + aliases(31, "a%d: userId") + " } }"
+	manyRoots := "{ " + strings.Repeat("viewer { userId } ", 11) + " }"
+	costly := "{ " + aliases(4, "p%d: userGroups(first: 100) { edges { node { owner { name } } } }") + " }"
+	tokens := "{ viewer { " + strings.Repeat("userId ", 2100) + "} }"
+	cases := []struct {
+		name   string
+		limits Limits
+		query  string
+		code   string
+	}{
+		{"depth", Limits{MaxDepth: 4}, deep, "QUERY_TOO_DEEP"},
+		{"aliases", Limits{}, manyAliases, "TOO_MANY_ALIASES"},
+		{"root fields", Limits{}, manyRoots, "TOO_MANY_ROOT_FIELDS"},
+		{"complexity", Limits{}, costly, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"tokens", Limits{}, tokens, "GRAPHQL_PARSE_FAILED"},
+		{"fragment bomb", Limits{MaxTokens: 100_000}, fragmentBomb(24), "QUERY_TOO_LARGE"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{graph: Options{Limits: tc.limits}})
+			errs, raw := e.do(t, tc.query, nil, e.as()...)
+			if len(errs) != 1 || errs[0].code() != tc.code {
+				t.Fatalf("want one %s error, got %s", tc.code, raw)
+			}
+			if n := e.up.Calls(); n != 0 {
+				t.Fatalf("%d upstream calls for a refused operation", n)
+			}
+		})
+	}
+}
+
+func TestLimitsLetRealQueriesThrough(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	// Just under each default: 30 aliases, 10 root fields, depth 5, a full page of owners twice.
+	e.mustDo(t, "{ viewer { "+aliases(30, "a%d: userId")+" } }", nil)
+	e.mustDo(t, "{ "+strings.Repeat("viewer { userId } ", 10)+" }", nil)
+	e.mustDo(t, "{ "+aliases(2, "p%d: userGroups(first: 100) { edges { node { owner { name } } } }")+" }", nil)
+	e.mustDo(t, introspectionQuery, nil)
+}
+
+func TestIntrospectionAndSuggestionsSwitch(t *testing.T) {
+	on := newEnv(t, envOptions{})
+	off := newEnv(t, envOptions{graph: Options{DisableIntrospection: true}})
+	on.mustDo(t, `{ __schema { queryType { name } } }`, nil)
+	errs, raw := off.do(t, `{ __schema { queryType { name } } }`, nil, off.as()...)
+	if len(errs) == 0 || strings.Contains(raw, `"Query"`) {
+		t.Fatalf("introspection answered while disabled: %s", raw)
+	}
+	_, raw = on.do(t, `{ viewr { userId } }`, nil, on.as()...)
+	if !strings.Contains(raw, "Did you mean") {
+		t.Fatalf("no suggestion with introspection on: %s", raw)
+	}
+	_, raw = off.do(t, `{ viewr { userId } }`, nil, off.as()...)
+	if strings.Contains(raw, "Did you mean") || strings.Contains(raw, "viewer") {
+		t.Fatalf("suggestion leaks the schema: %s", raw)
+	}
+}
+
+func aliases(n int, format string) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(format, i)
+	}
+	return strings.Join(parts, " ")
+}
+
+// fragmentBomb nests n fragments that each spread the next twice: 2^n fields.
+func fragmentBomb(n int) string {
+	var b strings.Builder
+	b.WriteString("query { ...F0 }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on Query { viewer { userId } }\n", n)
+	return b.String()
+}
+
+// introspectionQuery is the shape GraphiQL sends, nine levels of ofType deep.
+const introspectionQuery = `query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}`
