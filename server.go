@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -26,66 +25,6 @@ import (
 	"github.com/koodrive/facade/koodrive/demo"
 	"github.com/koodrive/facade/web"
 )
-
-// config is read from environment variables, each overridable by its flag.
-type config struct {
-	Port               string
-	KooDriveBaseURL    string
-	KooDriveTimeout    time.Duration
-	RequestTimeout     time.Duration
-	UserCacheTTL       time.Duration // 0: no cross-request user cache
-	ShutdownGrace      time.Duration
-	CORSAllowedOrigins []string
-}
-
-const (
-	maxRequestBodyBytes = 1 << 20
-	userCacheSize       = 10_000
-)
-
-func parseConfig(args []string, getenv func(string) string) (config, error) {
-	fs := flag.NewFlagSet("facade", flag.ContinueOnError)
-	env := func(name, key, fallback, usage string) *string {
-		v := getenv(key)
-		if v == "" {
-			v = fallback
-		}
-		return fs.String(name, v, usage+" (env `"+key+"`)")
-	}
-	port := env("port", "PORT", "8080", "port to listen on")
-	baseURL := env("koodrive-base-url", "KOODRIVE_BASE_URL", "", "KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive")
-	timeout := env("koodrive-timeout", "KOODRIVE_TIMEOUT", koodrive.DefaultTimeout.String(), "timeout of each KooDrive call attempt")
-	budget := env("request-timeout", "REQUEST_TIMEOUT", graph.DefaultRequestTimeout.String(), "budget of one GraphQL request, retries included")
-	cacheTTL := env("user-cache-ttl", "USER_CACHE_TTL", "0", "keep KooDrive users this long across requests, per caller; 0 turns the cache off")
-	grace := env("shutdown-grace", "SHUTDOWN_GRACE", "20s", "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
-	origins := env("cors-allowed-origins", "CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call /query from a browser, * for any; empty allows same-origin only")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names; durations are Go durations (10s, 1m).\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	cfg := config{Port: *port, KooDriveBaseURL: *baseURL}
-	var errs []error
-	duration := func(key, value string, allowZero bool) time.Duration {
-		d, err := time.ParseDuration(value)
-		if err != nil || d < 0 || (d == 0 && !allowZero) {
-			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration", key, value))
-		}
-		return d
-	}
-	cfg.KooDriveTimeout = duration("KOODRIVE_TIMEOUT", *timeout, false)
-	cfg.RequestTimeout = duration("REQUEST_TIMEOUT", *budget, false)
-	cfg.UserCacheTTL = duration("USER_CACHE_TTL", *cacheTTL, true)
-	cfg.ShutdownGrace = duration("SHUTDOWN_GRACE", *grace, true)
-	for _, o := range strings.Split(*origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, o)
-		}
-	}
-	return cfg, errors.Join(errs...)
-}
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -108,7 +47,17 @@ func main() {
 // run serves until ctx ends, then lets in-flight requests finish within the grace
 // period. ready, when set, receives the listening address.
 func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string) error {
-	opts := graph.Options{RequestTimeout: cfg.RequestTimeout}
+	opts := graph.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection}
+	if cfg.PersistedQueriesOnly {
+		manifest, err := os.ReadFile(cfg.PersistedQueries)
+		if err != nil {
+			return fmt.Errorf("PERSISTED_QUERIES: %w", err)
+		}
+		if opts.PersistedQueries, err = graph.ParseManifest(manifest); err != nil {
+			return err
+		}
+		log.Info("persisted queries only", "operations", len(opts.PersistedQueries))
+	}
 	if cfg.KooDriveBaseURL == "" {
 		upstream, err := startDemoUpstream()
 		if err != nil {
@@ -180,7 +129,7 @@ func newMux(cfg config, resolver *graph.Resolver, demoCaller *koodrive.Caller) h
 		playground.Headers = map[string]string{"Authorization": demoCaller.Authorization, "X-User-Id": demoCaller.UserID}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", corsFor(cfg.CORSAllowedOrigins).Handler(limitBody(resolver.NewHandler())))
+	mux.Handle("/query", corsFor(cfg.CORSAllowedOrigins).Handler(limitBody(cfg.MaxBodyBytes, resolver.NewHandler())))
 	mux.Handle("/", web.Handler(playground))
 	return mux
 }
@@ -197,10 +146,10 @@ func corsFor(origins []string) *cors.Cors {
 	})
 }
 
-// limitBody refuses bodies over maxRequestBodyBytes with 413 before GraphQL sees them.
-func limitBody(next http.Handler) http.Handler {
+// limitBody refuses bodies over limit with 413 before GraphQL sees them.
+func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBodyBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):

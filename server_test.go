@@ -20,13 +20,16 @@ import (
 )
 
 // startServer runs the real server on a free port until the test ends.
-func startServer(t *testing.T, cfg config) string {
+func startServer(t *testing.T, configure func(*config)) string {
 	t.Helper()
-	defaults, err := parseConfig(nil, func(string) string { return "" })
+	cfg, err := parseConfig(nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Port, cfg.KooDriveTimeout, cfg.RequestTimeout, cfg.ShutdownGrace = "0", defaults.KooDriveTimeout, defaults.RequestTimeout, 5*time.Second
+	cfg.Port, cfg.ShutdownGrace = "0", 5*time.Second
+	if configure != nil {
+		configure(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -76,7 +79,7 @@ func postQuery(t *testing.T, base, query string, header http.Header) (*http.Resp
 }
 
 func TestDemoModeEndToEnd(t *testing.T) {
-	base := startServer(t, config{})
+	base := startServer(t, nil)
 
 	// GraphQL over POST, without credentials: the demo caller.
 	resp, out := postQuery(t, base, `{ viewer { userId name } userGroups(first: 3) { totalCount edges { node { name owner { name } } } } }`, nil)
@@ -118,7 +121,7 @@ func TestRealUpstreamRequiresCredentials(t *testing.T) {
 	up := demo.New(demo.Options{})
 	kd := httptest.NewServer(up)
 	defer kd.Close()
-	base := startServer(t, config{KooDriveBaseURL: kd.URL})
+	base := startServer(t, func(c *config) { c.KooDriveBaseURL = kd.URL })
 
 	page, _ := http.Get(base + "/")
 	html, _ := io.ReadAll(page.Body)
@@ -138,7 +141,7 @@ func TestRealUpstreamRequiresCredentials(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	base := startServer(t, config{CORSAllowedOrigins: []string{"https://app.example.com"}})
+	base := startServer(t, func(c *config) { c.CORSAllowedOrigins = []string{"https://app.example.com"} })
 	preflight := func(origin string) *http.Response {
 		req, _ := http.NewRequest(http.MethodOptions, base+"/query", nil)
 		req.Header.Set("Origin", origin)
@@ -166,7 +169,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestRefusedTransportsAndBodies(t *testing.T) {
-	base := startServer(t, config{})
+	base := startServer(t, nil)
 	var form bytes.Buffer
 	mw := multipart.NewWriter(&form)
 	_ = mw.WriteField("operations", `{"query":"{ viewer { userId } }"}`)

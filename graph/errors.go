@@ -21,6 +21,7 @@ const (
 	CodeUpstreamTimeout = "UPSTREAM_TIMEOUT"
 	CodeUnavailable     = "UPSTREAM_UNAVAILABLE"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	CodeBadRequest      = "BAD_REQUEST"
 )
 
 // userError is an error whose message is written for the client.
@@ -48,7 +49,10 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 	case errors.As(err, &ke):
 		r.presentUpstream(ctx, gqlErr, ke)
 	case errors.As(err, &ge) && ge.Err == nil:
-		// gqlgen's own parse, validation and coercion errors: already safe and coded.
+		// gqlgen's own request errors (parse, validation, APQ): safe; most are coded.
+		if gqlErr.Extensions["code"] == nil {
+			setCode(gqlErr, gqlErr.Message, CodeBadRequest)
+		}
 	default:
 		r.log.ErrorContext(ctx, "resolver failed", "trace_id", koodrive.CallerFrom(ctx).TraceID, "error", err)
 		setCode(gqlErr, "internal server error", CodeInternal)

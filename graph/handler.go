@@ -30,7 +30,11 @@ func (r *Resolver) NewHandler() http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.SetDisableSuggestion(r.opts.DisableIntrospection) // "did you mean" reveals the schema too
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
+	if r.opts.PersistedQueries != nil {
+		srv.Use(safelist{byHash: r.opts.PersistedQueries}) // and no APQ: it would register anything
+	} else {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
+	}
 	// The shape check walks within a budget, so it runs before the complexity walk.
 	srv.Use(shapeLimit{limits: r.opts.Limits})
 	srv.Use(extension.FixedComplexityLimit(r.opts.Limits.MaxComplexity))

@@ -27,6 +27,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Limits bound the operations clients may send.
 	Limits Limits
+	// PersistedQueries, when set, is the safelist (by sha256, from ParseManifest): no
+	// other operation is accepted, and automatic persisted queries are off.
+	PersistedQueries map[string]string
 	// DisableIntrospection turns off introspection and field suggestions (production).
 	DisableIntrospection bool
 }

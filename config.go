@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/koodrive"
+)
+
+// config is read from environment variables, each overridable by its flag.
+type config struct {
+	Port                 string
+	KooDriveBaseURL      string
+	KooDriveTimeout      time.Duration
+	RequestTimeout       time.Duration
+	UserCacheTTL         time.Duration // 0: no cross-request user cache
+	ShutdownGrace        time.Duration
+	CORSAllowedOrigins   []string
+	MaxBodyBytes         int64
+	Limits               graph.Limits
+	Introspection        bool
+	PersistedQueriesOnly bool
+	PersistedQueries     string // manifest file of allowed operations
+	MetricsAddr          string // empty: /metrics on the main port
+	LogFormat            string // json, text, or auto (text on a terminal)
+}
+
+const userCacheSize = 10_000
+
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	fs := flag.NewFlagSet("facade", flag.ContinueOnError)
+	env := func(name, key, fallback, usage string) *string {
+		v := getenv(key)
+		if v == "" {
+			v = fallback
+		}
+		return fs.String(name, v, usage+" (env `"+key+"`)")
+	}
+	l := graph.DefaultLimits
+	port := env("port", "PORT", "8080", "port to listen on")
+	baseURL := env("koodrive-base-url", "KOODRIVE_BASE_URL", "", "KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive")
+	timeout := env("koodrive-timeout", "KOODRIVE_TIMEOUT", koodrive.DefaultTimeout.String(), "timeout of each KooDrive call attempt")
+	budget := env("request-timeout", "REQUEST_TIMEOUT", graph.DefaultRequestTimeout.String(), "budget of one GraphQL request, retries included")
+	cacheTTL := env("user-cache-ttl", "USER_CACHE_TTL", "0", "keep KooDrive users this long across requests, per caller; 0 turns the cache off")
+	grace := env("shutdown-grace", "SHUTDOWN_GRACE", "20s", "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
+	origins := env("cors-allowed-origins", "CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call /query from a browser, * for any; empty allows same-origin only")
+	bodyBytes := env("max-body-bytes", "MAX_BODY_BYTES", "1048576", "largest request body accepted")
+	tokens := env("max-tokens", "MAX_TOKENS", strconv.Itoa(l.MaxTokens), "most parser tokens in a query")
+	depth := env("max-depth", "MAX_DEPTH", strconv.Itoa(l.MaxDepth), "deepest field nesting in an operation")
+	aliases := env("max-aliases", "MAX_ALIASES", strconv.Itoa(l.MaxAliases), "most aliases in an operation")
+	roots := env("max-root-fields", "MAX_ROOT_FIELDS", strconv.Itoa(l.MaxRootFields), "most top-level fields in an operation")
+	cost := env("max-complexity", "MAX_COMPLEXITY", strconv.Itoa(l.MaxComplexity), "highest estimated cost of an operation (a KooDrive call costs 10, a field 1, a connection times first)")
+	introspection := env("introspection", "INTROSPECTION", "true", "allow introspection and field suggestions; set false in production")
+	pqOnly := env("persisted-queries-only", "PERSISTED_QUERIES_ONLY", "false", "accept only the operations of the persisted-query manifest")
+	pqFile := env("persisted-queries", "PERSISTED_QUERIES", "", "persisted-query manifest (Apollo or Relay JSON format)")
+	metrics := env("metrics-addr", "METRICS_ADDR", "", "serve /metrics on this address (e.g. :9090) instead of the main port")
+	logFormat := env("log-format", "LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, json otherwise)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names; durations are Go durations (10s, 1m).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	p := configParser{}
+	cfg := config{
+		Port:                 *port,
+		KooDriveBaseURL:      *baseURL,
+		KooDriveTimeout:      p.duration("KOODRIVE_TIMEOUT", *timeout, false),
+		RequestTimeout:       p.duration("REQUEST_TIMEOUT", *budget, false),
+		UserCacheTTL:         p.duration("USER_CACHE_TTL", *cacheTTL, true),
+		ShutdownGrace:        p.duration("SHUTDOWN_GRACE", *grace, true),
+		MaxBodyBytes:         int64(p.positive("MAX_BODY_BYTES", *bodyBytes)),
+		Limits:               graph.Limits{MaxTokens: p.positive("MAX_TOKENS", *tokens), MaxDepth: p.positive("MAX_DEPTH", *depth), MaxAliases: p.positive("MAX_ALIASES", *aliases), MaxRootFields: p.positive("MAX_ROOT_FIELDS", *roots), MaxComplexity: p.positive("MAX_COMPLEXITY", *cost)},
+		Introspection:        p.boolean("INTROSPECTION", *introspection),
+		PersistedQueriesOnly: p.boolean("PERSISTED_QUERIES_ONLY", *pqOnly),
+		PersistedQueries:     *pqFile,
+		MetricsAddr:          *metrics,
+		LogFormat:            *logFormat,
+	}
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, o)
+		}
+	}
+	if cfg.PersistedQueriesOnly && cfg.PersistedQueries == "" {
+		p.errs = append(p.errs, errors.New("PERSISTED_QUERIES_ONLY needs a PERSISTED_QUERIES manifest"))
+	}
+	if cfg.LogFormat != "auto" && cfg.LogFormat != "json" && cfg.LogFormat != "text" {
+		p.errs = append(p.errs, fmt.Errorf("LOG_FORMAT: %q is not json, text or auto", cfg.LogFormat))
+	}
+	return cfg, errors.Join(p.errs...)
+}
+
+// configParser collects every bad value, so one run reports them all.
+type configParser struct{ errs []error }
+
+func (p *configParser) duration(key, value string, allowZero bool) time.Duration {
+	d, err := time.ParseDuration(value)
+	if err != nil || d < 0 || (d == 0 && !allowZero) {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not a positive duration", key, value))
+	}
+	return d
+}
+
+func (p *configParser) positive(key, value string) int {
+	n, err := strconv.Atoi(value)
+	if err != nil || n <= 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not a positive integer", key, value))
+	}
+	return n
+}
+
+func (p *configParser) boolean(key, value string) bool {
+	b, err := strconv.ParseBool(value)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s: %q is not true or false", key, value))
+	}
+	return b
+}

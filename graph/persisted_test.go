@@ -1,0 +1,114 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/client"
+
+	"github.com/koodrive/facade/koodrive/demo"
+)
+
+const viewerName = `query Viewer { viewer { name } }`
+
+// get sends a GraphQL GET with the demo caller's credentials and returns the body.
+func (e *testEnv) get(t *testing.T, params url.Values) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/query?"+params.Encode(), nil)
+	req.Header.Set("Authorization", demo.Authorization)
+	req.Header.Set("X-User-Id", e.up.CallerID())
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, req)
+	var out map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatalf("status %d, body %q", w.Code, w.Body.String())
+	}
+	return w.Code, out
+}
+
+func hashExtension(query string) string {
+	return fmt.Sprintf(`{"persistedQuery":{"version":1,"sha256Hash":%q}}`, queryHash(query))
+}
+
+func firstCode(resp map[string]any) string {
+	errs, _ := resp["errors"].([]any)
+	if len(errs) == 0 {
+		return ""
+	}
+	ext, _ := errs[0].(map[string]any)["extensions"].(map[string]any)
+	code, _ := ext["code"].(string)
+	return code
+}
+
+func TestAutomaticPersistedQueriesOverGET(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	byHash := url.Values{"extensions": {hashExtension(viewerName)}}
+	if _, resp := e.get(t, byHash); firstCode(resp) != "PERSISTED_QUERY_NOT_FOUND" {
+		t.Fatalf("unknown hash: %v", resp)
+	}
+	// The client registers the query once, with its hash...
+	e.mustDo(t, viewerName, nil, client.Extensions(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": queryHash(viewerName)}}))
+	// ...and from then on sends only the hash, over GET.
+	status, resp := e.get(t, byHash)
+	if status != 200 || resp["data"] == nil || resp["errors"] != nil {
+		t.Fatalf("by hash: %d %v", status, resp)
+	}
+	// A hash that does not match its query is refused.
+	wrong := url.Values{"query": {`{ viewer { userId } }`}, "extensions": {byHash.Get("extensions")}}
+	if _, resp := e.get(t, wrong); firstCode(resp) != CodeBadRequest {
+		t.Fatalf("mismatched hash accepted: %v", resp)
+	}
+}
+
+func TestSafelist(t *testing.T) {
+	listed := map[string]string{queryHash(viewerName): viewerName}
+	e := newEnv(t, envOptions{graph: Options{PersistedQueries: listed}})
+
+	status, resp := e.get(t, url.Values{"extensions": {hashExtension(viewerName)}})
+	if status != 200 || resp["errors"] != nil {
+		t.Fatalf("listed hash: %d %v", status, resp)
+	}
+	e.mustDo(t, viewerName, nil) // the listed text itself
+	for _, q := range []string{`{ viewer { name mobile } }`, viewerName + " ", `{ __schema { types { name } } }`} {
+		errs, raw := e.do(t, q, nil, e.as()...)
+		if len(errs) != 1 || errs[0].code() != "PERSISTED_QUERY_NOT_IN_LIST" {
+			t.Fatalf("%q: %s", q, raw)
+		}
+	}
+	// APQ registration is off: it would let any query in.
+	other := `{ viewer { userId } }`
+	errs, _ := e.do(t, other, nil, append(e.as(), client.Extensions(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": queryHash(other)}}))...)
+	if len(errs) != 1 || errs[0].code() != "PERSISTED_QUERY_NOT_IN_LIST" {
+		t.Fatalf("APQ registration in safelist mode: %+v", errs)
+	}
+	if calls := e.up.Path(usersPath + e.up.CallerID()); calls != 2 {
+		t.Fatalf("%d upstream calls, want 2 (the two listed requests)", calls)
+	}
+}
+
+func TestParseManifest(t *testing.T) {
+	h := queryHash(viewerName)
+	body, _ := json.Marshal(viewerName)
+	apollo := fmt.Sprintf(`{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id":%q,"name":"Viewer","type":"query","body":%s}]}`, h, body)
+	relay := fmt.Sprintf(`{%q: %s}`, h, body)
+	for name, manifest := range map[string]string{"apollo": apollo, "relay": relay} {
+		got, err := ParseManifest([]byte(manifest))
+		if err != nil || len(got) != 1 || got[h] != viewerName {
+			t.Fatalf("%s: %v %v", name, got, err)
+		}
+	}
+	for name, bad := range map[string]string{
+		"not JSON":   "operations:",
+		"empty":      `{}`,
+		"wrong hash": fmt.Sprintf(`{"%s": %s}`, strings.Repeat("0", 64), body),
+	} {
+		if _, err := ParseManifest([]byte(bad)); err == nil {
+			t.Fatalf("%s manifest accepted", name)
+		}
+	}
+}
