@@ -48,7 +48,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	}
 	t.Cleanup(kd.CloseIdleConnections)
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := New(kd, log, o.graph).NewHandler()
 	e := &testEnv{up: up, handler: h, client: client.New(h), logs: logs}
 	t.Cleanup(func() { e.assertLogsClean(t) })

@@ -57,6 +57,9 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 		r.log.ErrorContext(ctx, "resolver failed", "trace_id", koodrive.CallerFrom(ctx).TraceID, "error", err)
 		setCode(gqlErr, "internal server error", CodeInternal)
 	}
+	code, _ := gqlErr.Extensions["code"].(string)
+	recordFrom(ctx).addCode(code)
+	r.observer.Error(code)
 	return gqlErr
 }
 

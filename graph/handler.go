@@ -6,7 +6,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -22,8 +21,9 @@ const apqCacheSize = 1000
 // RequestScope.
 func (r *Resolver) NewHandler() http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	for _, t := range httpTransports(r.opts.Limits.MaxTokens) {
+		srv.AddTransport(t)
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(r.opts.Limits.MaxTokens)
 	if !r.opts.DisableIntrospection {
@@ -40,5 +40,6 @@ func (r *Resolver) NewHandler() http.Handler {
 	srv.Use(extension.FixedComplexityLimit(r.opts.Limits.MaxComplexity))
 	srv.SetErrorPresenter(r.PresentError)
 	srv.SetRecoverFunc(r.Recover)
+	srv.AroundResponses(observeResponses)
 	return r.RequestScope(srv)
 }

@@ -44,6 +44,7 @@ func userByID(ctx context.Context, id string) (*model.User, error) {
 // batchUsers fans out GET /users/{id}, at most cap(slots) at a time: KooDrive has no
 // batch endpoint. Results are in key order and every key carries its own error.
 func (r *Resolver) batchUsers(ctx context.Context, slots chan struct{}, ids []string) []*dataloader.Result[*model.User] {
+	r.observer.UserBatch(len(ids))
 	results := make([]*dataloader.Result[*model.User], len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {

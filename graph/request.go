@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/koodrive/facade/koodrive"
 )
@@ -20,16 +21,23 @@ var (
 
 // RequestScope puts what one GraphQL request shares into its context: the caller that
 // KooDrive calls are made for, the trace id (echoed in the X-Traceid response header)
-// fresh loaders, and the request's time budget.
+// fresh loaders, and the request's time budget; when it ends, one log line and the
+// request's metrics.
 func (r *Resolver) RequestScope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		start := time.Now()
 		caller := r.callerFrom(req.Header)
 		w.Header().Set("X-Traceid", caller.TraceID)
 		ctx, cancel := context.WithTimeout(req.Context(), r.opts.RequestTimeout)
 		defer cancel()
 		ctx = koodrive.WithCaller(ctx, caller)
+		ctx = koodrive.WithCallCount(ctx)
 		ctx = context.WithValue(ctx, loadersKey{}, r.newLoaders())
-		next.ServeHTTP(w, req.WithContext(ctx))
+		rec := &requestRecord{}
+		ctx = context.WithValue(ctx, recordKey{}, rec)
+		sw := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(sw, req.WithContext(ctx))
+		r.finish(ctx, rec, sw.status, time.Since(start))
 	})
 }
 

@@ -32,6 +32,8 @@ type Options struct {
 	PersistedQueries map[string]string
 	// DisableIntrospection turns off introspection and field suggestions (production).
 	DisableIntrospection bool
+	// Observer receives request and loader metrics; nil records none.
+	Observer Observer
 }
 
 const (
@@ -43,9 +45,10 @@ const (
 
 // Resolver holds the dependencies of every resolver; server.go builds it with New.
 type Resolver struct {
-	kd   *koodrive.Client
-	log  *slog.Logger
-	opts Options
+	kd       *koodrive.Client
+	log      *slog.Logger
+	opts     Options
+	observer Observer
 }
 
 // New returns the root resolver.
@@ -63,5 +66,9 @@ func New(kd *koodrive.Client, log *slog.Logger, opts Options) *Resolver {
 		opts.MaxUpstreamPages = defaultMaxUpstreamPages
 	}
 	opts.Limits = withDefaults(opts.Limits)
-	return &Resolver{kd: kd, log: log, opts: opts}
+	r := &Resolver{kd: kd, log: log, opts: opts, observer: opts.Observer}
+	if r.observer == nil {
+		r.observer = noObserver{}
+	}
+	return r
 }

@@ -33,7 +33,9 @@ type User struct {
 func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 	key := c.userCacheKey(ctx, userID)
 	if c.userCache != nil {
-		if u, ok := c.userCache.get(key); ok {
+		u, ok := c.userCache.get(key)
+		c.observer.UserCacheLookup(ok)
+		if ok {
 			return u, nil
 		}
 	}

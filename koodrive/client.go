@@ -39,6 +39,8 @@ type Client struct {
 	breakers     map[string]*gobreaker.CircuitBreaker[*response] // by operation
 	coalescer    *coalescer                                      // nil: every call goes upstream on its own
 	userCache    *userCache                                      // nil: off
+	observer     Observer
+	reach        reachability
 }
 
 // Option configures a Client.
@@ -95,9 +97,17 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		retry:        DefaultRetryPolicy,
 		breaker:      DefaultBreakerSettings,
 		coalescer:    &coalescer{},
+		observer:     noObserver{},
 	}
 	for _, opt := range opts {
 		opt(c)
+	}
+	onChange := c.breaker.OnStateChange
+	c.breaker.OnStateChange = func(endpoint, from, to string) {
+		c.observer.BreakerStateChange(endpoint, to)
+		if onChange != nil {
+			onChange(endpoint, from, to)
+		}
 	}
 	c.breakers = map[string]*gobreaker.CircuitBreaker[*response]{
 		opGetUser:        newBreaker(opGetUser, c.breaker),
@@ -195,7 +205,7 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 	breaker := c.breakers[op]
 	for attempt := 0; ; attempt++ {
 		resp, err := breaker.Execute(func() (*response, error) {
-			resp, err := c.attempt(ctx, target, caller)
+			resp, err := c.attempt(ctx, op, target, caller)
 			if err == nil && isServerFault(resp.status) {
 				return resp, errServerFault // counted by the breaker, then dropped below
 			}
@@ -212,7 +222,8 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 
 // attempt is one HTTP round trip, bounded by the per-call timeout and the global
 // concurrency cap.
-func (c *Client) attempt(ctx context.Context, target string, caller Caller) (*response, error) {
+func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) (*response, error) {
+	callerCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	select {
@@ -226,12 +237,20 @@ func (c *Client) attempt(ctx context.Context, target string, caller Caller) (*re
 		return nil, err
 	}
 	c.setHeaders(req, caller)
+	countCall(callerCtx)
+	start := time.Now()
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
+		c.observer.UpstreamCall(op, 0, time.Since(start))
+		if callerCtx.Err() == nil { // not the caller leaving: KooDrive did not answer
+			c.reach.record(false, start)
+		}
 		return nil, err
 	}
+	c.reach.record(true, start)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBodyBytes+1))
+	c.observer.UpstreamCall(op, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return &response{status: resp.StatusCode}, err // keep the status for the error
 	}

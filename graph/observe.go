@@ -1,0 +1,114 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/koodrive/facade/koodrive"
+)
+
+// Observer receives what the GraphQL layer does, for metrics. Its methods must be fast
+// and safe for concurrent use.
+type Observer interface {
+	// Request reports one GraphQL request: its operation name ("" when unknown),
+	// outcome ("ok", "partial" or "error") and duration.
+	Request(operation, outcome string, d time.Duration)
+	// Error reports one error's extensions.code.
+	Error(code string)
+	// UserBatch reports the size of one user loader batch.
+	UserBatch(size int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Request(string, string, time.Duration) {}
+func (noObserver) Error(string)                          {}
+func (noObserver) UserBatch(int)                         {}
+
+// requestRecord gathers, while a request runs, what its log line and metrics say.
+type requestRecord struct {
+	mu        sync.Mutex
+	operation string
+	hasData   bool
+	codes     []string
+}
+
+type recordKey struct{}
+
+func recordFrom(ctx context.Context) *requestRecord {
+	if r, ok := ctx.Value(recordKey{}).(*requestRecord); ok {
+		return r
+	}
+	return &requestRecord{} // outside RequestScope: recorded nowhere
+}
+
+func (rec *requestRecord) addCode(code string) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !slices.Contains(rec.codes, code) {
+		rec.codes = append(rec.codes, code)
+	}
+}
+
+// observeResponses notes the operation's name and whether it produced data.
+func observeResponses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	rec := recordFrom(ctx)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil {
+		rec.operation = oc.Operation.Name // a parsed GraphQL name: safe for logs and labels
+	}
+	rec.hasData = resp != nil && len(resp.Data) > 0 && string(resp.Data) != "null"
+	return resp
+}
+
+// finish writes the request's log line and metrics.
+func (r *Resolver) finish(ctx context.Context, rec *requestRecord, status int, took time.Duration) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	outcome := "ok"
+	switch {
+	case len(rec.codes) > 0 && rec.hasData:
+		outcome = "partial"
+	case len(rec.codes) > 0 || status >= 400:
+		outcome = "error"
+	}
+	r.observer.Request(rec.operation, outcome, took)
+	r.log.InfoContext(ctx, "graphql request",
+		"trace_id", koodrive.CallerFrom(ctx).TraceID,
+		"operation", rec.operation,
+		"status", status,
+		"outcome", outcome,
+		"duration_ms", float64(took.Microseconds())/1000,
+		"upstream_calls", koodrive.CallCount(ctx),
+		"error_codes", rec.codes,
+	)
+}
+
+// statusRecorder keeps the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

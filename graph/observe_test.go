@@ -1,0 +1,93 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/client"
+)
+
+// fakeObserver records what the GraphQL layer reports.
+type fakeObserver struct {
+	mu       sync.Mutex
+	requests []string
+	codes    []string
+	batches  []int
+}
+
+func (o *fakeObserver) Request(op, outcome string, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.requests = append(o.requests, op+":"+outcome)
+}
+
+func (o *fakeObserver) Error(code string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.codes = append(o.codes, code)
+}
+
+func (o *fakeObserver) UserBatch(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.batches = append(o.batches, n)
+}
+
+func TestOneLogLinePerRequest(t *testing.T) {
+	obs := &fakeObserver{}
+	e := newEnv(t, envOptions{graph: Options{Observer: obs}})
+	var ids ownersPage
+	e.mustDo(t, ownersOfTen, &ids)
+	broken := ids.UserGroups.Nodes[0].OwnerID
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != usersPath+broken {
+			return false
+		}
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	})
+	e.do(t, `query OwnersPage `+ownersOfTen, nil, append(e.as(), client.AddHeader("X-Traceid", "log-trace-1"))...)
+	e.do(t, `{ nope }`, nil, e.as()...)
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", l)
+		}
+		if m["msg"] == "graphql request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 3 {
+		t.Fatalf("%d request lines for 3 requests:\n%s", len(lines), e.logs.String())
+	}
+	page := lines[1]
+	distinct := map[string]bool{}
+	for _, n := range ids.UserGroups.Nodes {
+		distinct[n.OwnerID] = true
+	}
+	// One group page, the owners, and the broken owner's two retries.
+	wantCalls := float64(1 + len(distinct) + 2)
+	if page["trace_id"] != "log-trace-1" || page["operation"] != "OwnersPage" || page["outcome"] != "partial" ||
+		page["upstream_calls"] != wantCalls || fmt.Sprint(page["error_codes"]) != "[UPSTREAM_ERROR]" || page["status"] != float64(200) {
+		t.Fatalf("request line %v, want %v upstream calls", page, wantCalls)
+	}
+	if bad := lines[2]; bad["outcome"] != "error" || fmt.Sprint(bad["error_codes"]) != "[GRAPHQL_VALIDATION_FAILED]" || bad["upstream_calls"] != float64(0) {
+		t.Fatalf("validation failure line %v", bad)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if !slices.Equal(obs.requests, []string{":ok", "OwnersPage:partial", ":error"}) {
+		t.Fatalf("observed requests %v", obs.requests)
+	}
+	if len(obs.batches) == 0 || slices.Max(obs.batches) > len(distinct) {
+		t.Fatalf("observed batches %v for %d distinct owners", obs.batches, len(distinct))
+	}
+}
