@@ -28,6 +28,7 @@ type config struct {
 	PersistedQueries     string // manifest file of allowed operations
 	MetricsAddr          string // empty: /metrics on the main port
 	LogFormat            string // json, text, or auto (text on a terminal)
+	UnreachableAfter     time.Duration
 }
 
 const userCacheSize = 10_000
@@ -59,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	pqOnly := env("persisted-queries-only", "PERSISTED_QUERIES_ONLY", "false", "accept only the operations of the persisted-query manifest")
 	pqFile := env("persisted-queries", "PERSISTED_QUERIES", "", "persisted-query manifest (Apollo or Relay JSON format)")
 	metrics := env("metrics-addr", "METRICS_ADDR", "", "serve /metrics on this address (e.g. :9090) instead of the main port")
+	unreachable := env("ready-unreachable-after", "READY_UNREACHABLE_AFTER", "30s", "/readyz answers 503 once KooDrive has not answered for this long")
 	logFormat := env("log-format", "LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, json otherwise)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names; durations are Go durations (10s, 1m).\n\n")
@@ -82,6 +84,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		PersistedQueries:     *pqFile,
 		MetricsAddr:          *metrics,
 		LogFormat:            *logFormat,
+		UnreachableAfter:     p.duration("READY_UNREACHABLE_AFTER", *unreachable, false),
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/cors"
 
 	"github.com/koodrive/facade/graph"
@@ -27,11 +28,11 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
+	log := newLogger(cfg.LogFormat, os.Stderr)
 	if err != nil {
 		log.Error("bad configuration", "error", err)
 		os.Exit(2)
@@ -42,6 +43,20 @@ func main() {
 		log.Error("server stopped", "error", err)
 		os.Exit(1)
 	}
+}
+
+// newLogger writes JSON for log collectors and text for a person at a terminal.
+func newLogger(format string, out *os.File) *slog.Logger {
+	if format == "auto" {
+		format = "json"
+		if fi, err := out.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(out, nil))
+	}
+	return slog.New(slog.NewJSONHandler(out, nil))
 }
 
 // run serves until ctx ends, then lets in-flight requests finish within the grace
@@ -69,7 +84,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		log.Warn("DEMO MODE: KOODRIVE_BASE_URL is unset; serving an embedded demo KooDrive with seeded data, and requests without credentials act as the demo user",
 			"demo_user_id", upstream.callerID)
 	}
-	kdOpts := []koodrive.Option{koodrive.WithTimeout(cfg.KooDriveTimeout)}
+	var inFlight atomic.Int64
+	m := newMetrics(func() float64 { return float64(inFlight.Load()) })
+	opts.Observer = m
+	kdOpts := []koodrive.Option{koodrive.WithTimeout(cfg.KooDriveTimeout), koodrive.WithObserver(m)}
 	if cfg.UserCacheTTL > 0 {
 		kdOpts = append(kdOpts, koodrive.WithUserCache(cfg.UserCacheTTL, userCacheSize))
 	}
@@ -80,39 +98,74 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	defer kd.CloseIdleConnections()
 	resolver := graph.New(kd, log, opts)
 
-	ln, err := net.Listen("tcp", ":"+cfg.Port)
-	if err != nil {
-		return err
+	var shuttingDown atomic.Bool
+	mux := http.NewServeMux()
+	mux.Handle("/", gzhttp.GzipHandler(newMux(cfg, resolver, opts.DemoCaller)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		switch {
+		case shuttingDown.Load():
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		case kd.UnreachableFor() > cfg.UnreachableAfter:
+			http.Error(w, "KooDrive unreachable", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintln(w, "ready")
+		}
+	})
+	servers := []*http.Server{newServer(cfg, countInFlight(&inFlight, mux))}
+	if cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", m.handler())
+	} else {
+		metricsMux := http.NewServeMux()
+		metricsMux.Handle("GET /metrics", m.handler())
+		servers = append(servers, newServer(cfg, metricsMux))
 	}
-	var inFlight atomic.Int64
-	srv := &http.Server{
-		Handler:           countInFlight(&inFlight, newMux(cfg, resolver, opts.DemoCaller)),
+	addrs := []string{":" + cfg.Port, cfg.MetricsAddr}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		ln, err := net.Listen("tcp", addrs[i])
+		if err != nil {
+			return err
+		}
+		log.Info("serving", "addr", displayAddr(ln.Addr()), "what", []string{"GraphiQL at /, GraphQL at /query", "/metrics"}[i])
+		if ready != nil && i == 0 {
+			ready <- ln.Addr().String()
+		}
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shuttingDown.Store(true)
+	log.Info("shutting down: no new connections; waiting for requests in flight", "in_flight", inFlight.Load(), "grace", cfg.ShutdownGrace)
+	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	var cut bool
+	for _, srv := range servers {
+		if err := srv.Shutdown(graceCtx); err != nil {
+			cut = true
+			_ = srv.Close()
+		}
+	}
+	if cut {
+		log.Error("grace period over: cut requests still in flight", "in_flight", inFlight.Load())
+		return nil
+	}
+	log.Info("shut down cleanly")
+	return nil
+}
+
+func newServer(cfg config, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second, // the request budget ends first
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	log.Info("serving", "graphiql", "http://"+displayAddr(ln.Addr()), "graphql", "/query")
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: no new connections; waiting for requests in flight", "in_flight", inFlight.Load(), "grace", cfg.ShutdownGrace)
-	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(graceCtx); err != nil {
-		log.Error("grace period over: cutting requests still in flight", "in_flight", inFlight.Load())
-		return srv.Close()
-	}
-	log.Info("shut down cleanly")
-	return nil
 }
 
 func countInFlight(n *atomic.Int64, next http.Handler) http.Handler {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +34,8 @@ func startServer(t *testing.T, configure func(*config)) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	logs := &lockedBuffer{}
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), ready) }()
 	var addr string
 	select {
 	case addr = <-ready:
@@ -45,8 +47,41 @@ func startServer(t *testing.T, configure func(*config)) string {
 		if err := <-done; err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
+		assertNoSecrets(t, logs.String())
 	})
 	return "http://" + strings.Replace(addr, "[::]", "127.0.0.1", 1)
+}
+
+// assertNoSecrets fails when a full run's logs hold a token, a mobile number or a
+// credential header.
+func assertNoSecrets(t *testing.T, logs string) {
+	t.Helper()
+	if !strings.Contains(logs, `"msg":"graphql request"`) && !strings.Contains(logs, "serving") {
+		t.Fatalf("no logs captured:\n%s", logs)
+	}
+	secrets := append([]string{demo.Token, "Bearer", "stolen-token"}, demo.New(demo.Options{}).Mobiles()...)
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs hold %q:\n%s", s, logs)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type gqlResponse struct {

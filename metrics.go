@@ -1,0 +1,107 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics is the Prometheus side of graph.Observer and koodrive.Observer.
+type metrics struct {
+	registry        *prometheus.Registry
+	requests        *prometheus.CounterVec
+	requestSeconds  *prometheus.HistogramVec
+	errors          *prometheus.CounterVec
+	upstreamCalls   *prometheus.CounterVec
+	upstreamSeconds *prometheus.HistogramVec
+	batchSize       prometheus.Histogram
+	cacheLookups    *prometheus.CounterVec
+	breakerState    *prometheus.GaugeVec
+	operations      boundedLabels
+}
+
+func newMetrics(inFlight func() float64) *metrics {
+	m := &metrics{registry: prometheus.NewRegistry(), operations: boundedLabels{max: 100}}
+	f := func(c prometheus.Collector) { m.registry.MustRegister(c) }
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "graphql_requests_total", Help: "GraphQL requests by operation name and outcome (ok, partial, error)."}, []string{"operation", "outcome"})
+	m.requestSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "graphql_request_duration_seconds", Help: "GraphQL request latency by operation name.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"operation"})
+	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "graphql_errors_total", Help: "GraphQL errors by extensions.code."}, []string{"code"})
+	m.upstreamCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_calls_total", Help: "KooDrive call attempts by endpoint and HTTP status (0: no answer)."}, []string{"endpoint", "status"})
+	m.upstreamSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "koodrive_call_duration_seconds", Help: "KooDrive call attempt latency by endpoint.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"endpoint"})
+	m.batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "user_loader_batch_size", Help: "Users per loader batch.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100}})
+	m.cacheLookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_user_cache_lookups_total", Help: "User cache lookups by result (hit, miss)."}, []string{"result"})
+	m.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "koodrive_breaker_state", Help: "Circuit breaker state by endpoint: 0 closed, 1 half-open, 2 open."}, []string{"endpoint"})
+	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "http_requests_in_flight", Help: "HTTP requests being served."}, inFlight),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		f(c)
+	}
+	for _, endpoint := range []string{"GetUser", "ListUserGroups"} {
+		m.breakerState.WithLabelValues(endpoint).Set(0)
+	}
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// graph.Observer
+
+func (m *metrics) Request(operation, outcome string, d time.Duration) {
+	op := m.operations.label(operation)
+	m.requests.WithLabelValues(op, outcome).Inc()
+	m.requestSeconds.WithLabelValues(op).Observe(d.Seconds())
+}
+
+func (m *metrics) Error(code string)  { m.errors.WithLabelValues(code).Inc() }
+func (m *metrics) UserBatch(size int) { m.batchSize.Observe(float64(size)) }
+
+// koodrive.Observer
+
+func (m *metrics) UpstreamCall(endpoint string, status int, d time.Duration) {
+	m.upstreamCalls.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
+	m.upstreamSeconds.WithLabelValues(endpoint).Observe(d.Seconds())
+}
+
+func (m *metrics) UserCacheLookup(hit bool) {
+	result := "miss"
+	if hit {
+		result = "hit"
+	}
+	m.cacheLookups.WithLabelValues(result).Inc()
+}
+
+func (m *metrics) BreakerStateChange(endpoint, state string) {
+	value := map[string]float64{"closed": 0, "half-open": 1, "open": 2}[state]
+	m.breakerState.WithLabelValues(endpoint).Set(value)
+}
+
+// boundedLabels caps the distinct values of a client-chosen label (operation names), so
+// a client cannot grow the metrics without bound.
+type boundedLabels struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]bool
+}
+
+func (b *boundedLabels) label(v string) string {
+	if v == "" {
+		return "anonymous"
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	if !b.seen[v] && len(b.seen) >= b.max {
+		return "other"
+	}
+	b.seen[v] = true
+	return v
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req) // no transparent gunzip
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestHealthReadinessAndMetrics(t *testing.T) {
+	base := startServer(t, nil)
+	if resp, _ := get(t, base+"/healthz", nil); resp.StatusCode != 200 {
+		t.Fatalf("/healthz: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, base+"/readyz", nil); resp.StatusCode != 200 {
+		t.Fatalf("/readyz: %d", resp.StatusCode)
+	}
+	postQuery(t, base, `query Page { userGroups(first: 30) { nodes { owner { name } } } }`, nil)
+	postQuery(t, base, `{ nope }`, nil)
+	_, metrics := get(t, base+"/metrics", nil)
+	for _, want := range []string{
+		`graphql_requests_total{operation="Page",outcome="ok"} 1`,
+		`graphql_requests_total{operation="anonymous",outcome="error"} 1`,
+		`graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"} 1`,
+		`graphql_request_duration_seconds_count{operation="Page"} 1`,
+		`koodrive_calls_total{endpoint="GetUser",status="200"}`,
+		`koodrive_calls_total{endpoint="ListUserGroups",status="200"}`,
+		`koodrive_call_duration_seconds_count{endpoint="GetUser"}`,
+		`user_loader_batch_size_count`,
+		`koodrive_breaker_state{endpoint="GetUser"} 0`,
+		`http_requests_in_flight 1`, // this scrape
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestReadinessFollowsUpstreamReachability(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing answers there any more
+	base := startServer(t, func(c *config) { c.KooDriveBaseURL = gone.URL; c.UnreachableAfter = time.Millisecond })
+	if resp, _ := get(t, base+"/readyz", nil); resp.StatusCode != 200 {
+		t.Fatalf("/readyz before any failure: %d", resp.StatusCode)
+	}
+	h := http.Header{"Authorization": {"Bearer x"}, "X-User-Id": {"1"}}
+	_, out := postQuery(t, base, `{ viewer { userId } }`, h)
+	if len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "UPSTREAM_ERROR" {
+		t.Fatalf("query against an unreachable upstream: %+v", out)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if resp, body := get(t, base+"/readyz", nil); resp.StatusCode != 503 || !strings.Contains(body, "unreachable") {
+		t.Fatalf("/readyz with KooDrive unreachable: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	addr := "127.0.0.1:" + freePort(t)
+	base := startServer(t, func(c *config) { c.MetricsAddr = addr })
+	if resp, _ := get(t, base+"/metrics", nil); resp.StatusCode != 404 {
+		t.Fatalf("/metrics on the main port: %d", resp.StatusCode)
+	}
+	if resp, body := get(t, "http://"+addr+"/metrics", nil); resp.StatusCode != 200 || !strings.Contains(body, "koodrive_breaker_state") {
+		t.Fatalf("/metrics on METRICS_ADDR: %d", resp.StatusCode)
+	}
+}
+
+func TestGzip(t *testing.T) {
+	base := startServer(t, nil)
+	resp, body := get(t, base+"/query?query="+strings.ReplaceAll(`{userGroups(first:50){nodes{name}}}`, " ", ""), http.Header{"Accept-Encoding": {"gzip"}})
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("no gzip: %v", resp.Header)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if !strings.Contains(string(plain), `"userGroups"`) || len(plain) <= len(body) {
+		t.Fatalf("gzip body: %d bytes from %d: %.80s", len(body), len(plain), plain)
+	}
+	if resp, _ := get(t, base+"/static/vendor/graphiql.min.js", http.Header{"Accept-Encoding": {"gzip"}}); resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatal("GraphiQL assets not compressed")
+	}
+}
