@@ -39,13 +39,12 @@ func TestOwnerFaultsGivePartialData(t *testing.T) {
 		code  string
 		opts  []koodrive.Option
 	}{
-		{"timeout", demo.Hang(5 * time.Second), CodeUpstreamTimeout, []koodrive.Option{koodrive.WithTimeout(50 * time.Millisecond)}},
+		{"timeout", demo.Hang(5 * time.Second), CodeUpstreamTimeout, []koodrive.Option{koodrive.WithTimeout(300 * time.Millisecond)}},
 		{"connection reset", demo.ResetConnection, CodeUpstreamError, nil},
 		{"truncated JSON", demo.TruncatedBody, CodeUpstreamError, nil},
 		{"malformed JSON", demo.MalformedJSON, CodeUpstreamError, nil},
 		{"body over the cap", demo.OversizedBody(64 << 10), CodeUpstreamError, []koodrive.Option{koodrive.WithMaxBodyBytes(16 << 10)}},
 		{"persistent 503", demo.Status(503, ""), CodeUpstreamError, nil},
-		{"breaker open", demo.Status(503, ""), CodeUnavailable, []koodrive.Option{koodrive.WithBreaker(koodrive.BreakerSettings{ConsecutiveFailures: 1, OpenFor: time.Minute})}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +75,32 @@ func TestOwnerFaultsGivePartialData(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenBreakerFailsFastAndKeepsThePage: once GET /users has failed enough to open its
+// breaker, owners fail fast without a call, and the groups (another endpoint) still load.
+func TestOpenBreakerFailsFastAndKeepsThePage(t *testing.T) {
+	e := newEnv(t, envOptions{koodrive: []koodrive.Option{fastRetries, koodrive.WithBreaker(koodrive.BreakerSettings{ConsecutiveFailures: 1, OpenFor: time.Minute})}})
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == groupsPath {
+			return false
+		}
+		demo.Status(503, "")(w, r)
+		return true
+	})
+	errs, _ := e.do(t, `{ user(userId: "1") { name } }`, nil, e.as()...)
+	expectCode(t, errs, CodeUnavailable) // its first attempt opens the breaker; the retry meets it open
+	before := e.up.Calls()
+	var got ownersPage
+	errs, raw := e.do(t, ownersOfTen, &got, e.as()...)
+	if len(got.UserGroups.Nodes) != 10 || e.up.Calls()-before != 1 {
+		t.Fatalf("%d upstream calls (want the group page only): %s", e.up.Calls()-before, raw)
+	}
+	for _, err := range errs {
+		if err.code() != CodeUnavailable {
+			t.Fatalf("code %s, want UPSTREAM_UNAVAILABLE: %s", err.code(), raw)
+		}
 	}
 }
 
