@@ -20,6 +20,7 @@ type config struct {
 	RequestTimeout       time.Duration
 	UserCacheTTL         time.Duration // 0: no cross-request user cache
 	ShutdownGrace        time.Duration
+	ShutdownDelay        time.Duration // not ready, still serving, before the shutdown starts
 	CORSAllowedOrigins   []string
 	MaxBodyBytes         int64
 	Limits               graph.Limits
@@ -49,6 +50,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	budget := env("request-timeout", "REQUEST_TIMEOUT", graph.DefaultRequestTimeout.String(), "budget of one GraphQL request, retries included")
 	cacheTTL := env("user-cache-ttl", "USER_CACHE_TTL", "0", "keep KooDrive users this long across requests, per caller; 0 turns the cache off")
 	grace := env("shutdown-grace", "SHUTDOWN_GRACE", "20s", "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
+	delay := env("shutdown-delay", "SHUTDOWN_DELAY", "0s", "on SIGTERM/SIGINT, how long /readyz answers 503 while still serving, so load balancers stop sending first")
 	origins := env("cors-allowed-origins", "CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call /query from a browser, * for any; empty allows same-origin only")
 	bodyBytes := env("max-body-bytes", "MAX_BODY_BYTES", "1048576", "largest request body accepted")
 	tokens := env("max-tokens", "MAX_TOKENS", strconv.Itoa(l.MaxTokens), "most parser tokens in a query")
@@ -77,6 +79,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		RequestTimeout:       p.duration("REQUEST_TIMEOUT", *budget, false),
 		UserCacheTTL:         p.duration("USER_CACHE_TTL", *cacheTTL, true),
 		ShutdownGrace:        p.duration("SHUTDOWN_GRACE", *grace, true),
+		ShutdownDelay:        p.duration("SHUTDOWN_DELAY", *delay, true),
 		MaxBodyBytes:         int64(p.positive("MAX_BODY_BYTES", *bodyBytes)),
 		Limits:               graph.Limits{MaxTokens: p.positive("MAX_TOKENS", *tokens), MaxDepth: p.positive("MAX_DEPTH", *depth), MaxAliases: p.positive("MAX_ALIASES", *aliases), MaxRootFields: p.positive("MAX_ROOT_FIELDS", *roots), MaxComplexity: p.positive("MAX_COMPLEXITY", *cost)},
 		Introspection:        p.boolean("INTROSPECTION", *introspection),

@@ -2,7 +2,9 @@ package main
 
 import (
 	"compress/gzip"
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -99,5 +101,29 @@ func TestGzip(t *testing.T) {
 	}
 	if resp, _ := get(t, base+"/static/vendor/graphiql.min.js", http.Header{"Accept-Encoding": {"gzip"}}); resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatal("GraphiQL assets not compressed")
+	}
+}
+
+func TestNotReadyWhileShuttingDown(t *testing.T) {
+	cfg, _ := parseConfig(nil, func(string) string { return "" })
+	cfg.Port, cfg.ShutdownDelay = "0", 300*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	base := "http://" + strings.Replace(<-ready, "[::]", "127.0.0.1", 1)
+	if resp, _ := get(t, base+"/readyz", nil); resp.StatusCode != 200 {
+		t.Fatalf("/readyz before shutdown: %d", resp.StatusCode)
+	}
+	cancel()
+	time.Sleep(50 * time.Millisecond) // within the shutdown delay
+	if resp, _ := get(t, base+"/readyz", nil); resp.StatusCode != 503 {
+		t.Fatalf("/readyz while shutting down: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, base+"/healthz", nil); resp.StatusCode != 200 {
+		t.Fatalf("/healthz while shutting down: %d", resp.StatusCode)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

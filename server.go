@@ -139,6 +139,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	case <-ctx.Done():
 	}
 	shuttingDown.Store(true)
+	if cfg.ShutdownDelay > 0 {
+		log.Info("shutting down: not ready, still serving", "delay", cfg.ShutdownDelay)
+		time.Sleep(cfg.ShutdownDelay)
+	}
 	log.Info("shutting down: no new connections; waiting for requests in flight", "in_flight", inFlight.Load(), "grace", cfg.ShutdownGrace)
 	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
