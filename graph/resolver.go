@@ -32,6 +32,9 @@ type Options struct {
 	PersistedQueries map[string]string
 	// DisableIntrospection turns off introspection and field suggestions (production).
 	DisableIntrospection bool
+	// NaiveUserFetch resolves every user field with a GET of its own, no loader: the
+	// N+1 baseline that benchmarks compare batching against. Never in production.
+	NaiveUserFetch bool
 	// Observer receives request and loader metrics; nil records none.
 	Observer Observer
 }

@@ -14,7 +14,7 @@ import (
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.User, error) {
-	return userByID(ctx, koodrive.CallerFrom(ctx).UserID)
+	return r.userByID(ctx, koodrive.CallerFrom(ctx).UserID)
 }
 
 // User is the resolver for the user field.
@@ -22,7 +22,7 @@ func (r *queryResolver) User(ctx context.Context, userID string) (*model.User, e
 	if !kooDriveID.MatchString(userID) {
 		return nil, badInput("userId must be a KooDrive user id: up to 19 decimal digits")
 	}
-	return userByID(ctx, userID)
+	return r.userByID(ctx, userID)
 }
 
 // Node is the resolver for the node field.
@@ -34,7 +34,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	if typeName != model.TypeUser {
 		return nil, badInput("only User ids can be refetched: KooDrive cannot read a single %s", typeName)
 	}
-	return userByID(ctx, localID)
+	return r.userByID(ctx, localID)
 }
 
 // UserGroups is the resolver for the userGroups field.
@@ -48,7 +48,7 @@ func (r *queryResolver) UserGroups(ctx context.Context, first *int, after *strin
 
 // Owner is the resolver for the owner field.
 func (r *userGroupResolver) Owner(ctx context.Context, obj *model.UserGroup) (*model.User, error) {
-	return userByID(ctx, obj.OwnerID)
+	return r.userByID(ctx, obj.OwnerID)
 }
 
 // Query returns QueryResolver implementation.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/client"
+
+	"github.com/koodrive/facade/koodrive"
 )
 
 const ownersQuery = `{
@@ -228,5 +230,19 @@ func TestPageOwnersFetchedInOneWave(t *testing.T) {
 				t.Fatalf("peak %d concurrent user calls over the fan-out bound %d", peak.Load(), tc.fanout)
 			}
 		})
+	}
+}
+
+// TestNaiveUserFetchIsNPlusOne checks the benchmarks' baseline: without the loader (and
+// without coalescing) every owner field costs its own call.
+func TestNaiveUserFetchIsNPlusOne(t *testing.T) {
+	e := newEnv(t, envOptions{graph: Options{NaiveUserFetch: true}, koodrive: []koodrive.Option{koodrive.WithoutCoalescing()}})
+	e.mustDo(t, `{ userGroups(first: 50) { nodes { owner { userId } } } }`, nil)
+	users := 0
+	for _, id := range e.up.UserIDs() {
+		users += e.up.Path(usersPath + id)
+	}
+	if users != 50 {
+		t.Fatalf("%d user calls for 50 owner fields, want 50", users)
 	}
 }
