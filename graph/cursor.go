@@ -20,7 +20,9 @@ type pagePosition struct {
 	Skip     int    `json:"k,omitempty"`
 }
 
-const maxCursorLen = 2048
+// maxCursorLen bounds what decodeCursor reads: room for the longest upstream cursor
+// the adapter accepts, JSON-escaped (at most 6 bytes a byte), with base64's 4/3.
+const maxCursorLen = (6*koodrive.MaxCursorLen + 256) * 4 / 3
 
 var errBadCursor = errors.New("cursor is malformed or was made for other arguments")
 

@@ -14,6 +14,7 @@ const (
 	usersPath      = "/koodrive/ose/v1/users/"
 	userGroupsPath = "/koodrive/ose/v1/usergroups"
 	MaxPageSize    = 100
+	MaxCursorLen   = 1024 // bytes of an upstream nextCursor the facade accepts
 )
 
 // User is KooDrive's userInfo. Every field is optional upstream, so absent ones stay nil.
@@ -42,11 +43,12 @@ func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 	var out struct {
 		Data *User `json:"data"`
 	}
-	if err := c.get(ctx, opGetUser, usersPath+url.PathEscape(userID), nil, &out); err != nil {
+	status, err := c.get(ctx, opGetUser, usersPath+url.PathEscape(userID), nil, &out)
+	if err != nil {
 		return nil, err
 	}
 	if out.Data == nil {
-		return nil, &Error{Op: opGetUser, StatusCode: 200, Message: "response without data", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
+		return nil, &Error{Op: opGetUser, StatusCode: status, Message: "response without data", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
 	}
 	if c.userCache != nil {
 		c.userCache.add(key, out.Data)
@@ -107,8 +109,13 @@ func (c *Client) ListUserGroups(ctx context.Context, p ListUserGroupsParams) (*U
 		q.Set("groupName", p.GroupName)
 	}
 	var page UserGroupPage
-	if err := c.get(ctx, opListUserGroups, userGroupsPath, q, &page); err != nil {
+	status, err := c.get(ctx, opListUserGroups, userGroupsPath, q, &page)
+	if err != nil {
 		return nil, err
+	}
+	if len(page.NextCursor) > MaxCursorLen {
+		// The facade carries upstream cursors inside its own, which clients send back.
+		return nil, &Error{Op: opListUserGroups, StatusCode: status, Message: "nextCursor longer than the facade accepts", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
 	}
 	return &page, nil
 }

@@ -1,11 +1,13 @@
 package koodrive
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -232,5 +234,34 @@ func TestGetUser_withoutData(t *testing.T) {
 			}
 			checkError(t, err, wantError{op: "GetUser", status: 200, kind: ErrBadResponse, traceID: testTraceID})
 		})
+	}
+}
+
+func TestListUserGroups_refusesAnOverlongNextCursor(t *testing.T) {
+	for _, n := range []int{MaxCursorLen, MaxCursorLen + 1} {
+		f := setup(t)
+		f.mux.HandleFunc("GET /koodrive/ose/v1/usergroups", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"code":0,"msg":"OK","total":1,"userGroupList":[],"nextCursor":%q}`, strings.Repeat("c", n))
+		})
+		page, err := f.client.ListUserGroups(callerContext(t, testCaller()), ListUserGroupsParams{PageSize: 1})
+		if n <= MaxCursorLen && (err != nil || len(page.NextCursor) != n) {
+			t.Fatalf("%d-byte cursor: %v", n, err)
+		}
+		if n > MaxCursorLen && !errors.Is(err, ErrBadResponse) {
+			t.Fatalf("%d-byte cursor: err %v, want ErrBadResponse", n, err)
+		}
+	}
+}
+
+func TestGetUser_withoutDataKeepsTheStatus(t *testing.T) {
+	f := setup(t)
+	f.mux.HandleFunc("GET /koodrive/ose/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprint(w, `{"code":0,"msg":"ok"}`)
+	})
+	_, err := f.client.GetUser(callerContext(t, testCaller()), "1")
+	var ke *Error
+	if !errors.As(err, &ke) || ke.StatusCode != http.StatusAccepted || !errors.Is(err, ErrBadResponse) {
+		t.Fatalf("err %v, want ErrBadResponse with status 202", err)
 	}
 }

@@ -144,14 +144,14 @@ type envelope struct {
 }
 
 // get calls GET path?query for the caller in ctx and decodes the body into out. path
-// is already escaped.
-func (c *Client) get(ctx context.Context, op, path string, query url.Values, out any) error {
+// is already escaped. It returns the HTTP status of a success, for checks on the body.
+func (c *Client) get(ctx context.Context, op, path string, query url.Values, out any) (int, error) {
 	caller := CallerFrom(ctx)
 	fail := func(status, code int, msg string, kind, cause error) error {
 		return &Error{Op: op, StatusCode: status, Code: code, Message: msg, TraceID: caller.TraceID, kind: kind, cause: cause}
 	}
 	if !caller.Authenticated() {
-		return fail(0, 0, "missing credentials", ErrUnauthenticated, nil)
+		return 0, fail(0, 0, "missing credentials", ErrUnauthenticated, nil)
 	}
 	u := *c.baseURL
 	u.RawPath = c.baseURL.EscapedPath() + path
@@ -164,13 +164,13 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 	})
 	switch {
 	case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
-		return fail(0, 0, "circuit open after repeated failures", ErrUnavailable, nil)
+		return 0, fail(0, 0, "circuit open after repeated failures", ErrUnavailable, nil)
 	case err != nil && resp != nil:
-		return fail(resp.status, 0, "reading response", transportKind(err), sanitize(err))
+		return 0, fail(resp.status, 0, "reading response", transportKind(err), sanitize(err))
 	case err != nil:
-		return fail(0, 0, "request failed", transportKind(err), sanitize(err))
+		return 0, fail(0, 0, "request failed", transportKind(err), sanitize(err))
 	case resp.tooLarge:
-		return fail(resp.status, 0, "response body over the size limit", ErrBadResponse, nil)
+		return 0, fail(resp.status, 0, "response body over the size limit", ErrBadResponse, nil)
 	}
 
 	var env envelope
@@ -178,18 +178,18 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 	ok2xx := resp.status >= 200 && resp.status < 300
 	switch {
 	case !ok2xx && (jsonErr != nil || env.Code == nil):
-		return fail(resp.status, 0, http.StatusText(resp.status), kindForStatus(resp.status), nil)
+		return 0, fail(resp.status, 0, http.StatusText(resp.status), kindForStatus(resp.status), nil)
 	case !ok2xx:
-		return fail(resp.status, *env.Code, env.Msg, kindForStatus(resp.status), nil)
+		return 0, fail(resp.status, *env.Code, env.Msg, kindForStatus(resp.status), nil)
 	case jsonErr != nil || env.Code == nil:
-		return fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
+		return 0, fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
 	case *env.Code != 0:
-		return fail(resp.status, *env.Code, env.Msg, nil, nil)
+		return 0, fail(resp.status, *env.Code, env.Msg, nil, nil)
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
-		return fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
+		return 0, fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
 	}
-	return nil
+	return resp.status, nil
 }
 
 // callKey identifies calls that may share one answer: same request, same caller
