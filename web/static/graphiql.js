@@ -4,21 +4,24 @@
   'use strict';
 
   var config = JSON.parse(document.getElementById('graphiql-config').textContent);
+  var headers = config.headers || {};
+  var hasHeaders = Object.keys(headers).length > 0;
+  var headersText = hasHeaders ? JSON.stringify(headers, null, 2) : '';
 
   var props = {
     fetcher: GraphiQL.createFetcher({ url: config.endpoint }),
-    defaultQuery: config.defaultQuery,
+    // Used only while the browser has no tabs of its own stored.
+    defaultTabs: config.tabs.map(function (tab) {
+      return { query: tab.query, variables: tab.variables || null, headers: headersText };
+    }),
+    defaultHeaders: headersText, // for tabs opened later
     // Demo credentials must not outlive the page in localStorage.
     shouldPersistHeaders: false,
-    defaultEditorToolsVisibility: true,
+    // Open on the headers tab when credentials are prefilled, so they are visible.
+    defaultEditorToolsVisibility: hasHeaders ? 'headers' : true,
+    // The docs explorer is built in; this adds the query builder.
+    plugins: [GraphiQLPluginExplorer.explorerPlugin({ showAttribution: false })],
   };
-
-  var headers = config.headers || {};
-  if (Object.keys(headers).length > 0) {
-    props.defaultHeaders = JSON.stringify(headers, null, 2);
-    // Open on the headers tab so the prefilled credentials are visible.
-    props.defaultEditorToolsVisibility = 'headers';
-  }
 
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, props)

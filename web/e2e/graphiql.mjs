@@ -1,0 +1,65 @@
+// GraphiQL at "/": the example tabs are there with the demo credentials, the
+// "page of groups with owners" example runs and shows the groups the upstream has, the
+// docs explorer and the query-builder plugin open, a dialog opens under the CSP, and
+// nothing is requested from another origin.
+//
+// usage: node graphiql.mjs <baseURL> <expect.json> <screenshot.png>
+//   expect.json: {"groupIds": [first page of the caller's user groups, in order],
+//                 "totalCount": n, "headers": {"X-User-Id": "..."}}
+import fs from 'node:fs';
+import { deadline, fail, openPage } from './lib.mjs';
+
+deadline(60_000);
+const [baseURL, expectFile, screenshot] = process.argv.slice(2);
+const expect = JSON.parse(fs.readFileSync(expectFile, 'utf8'));
+
+const run = await openPage(new URL('/', baseURL).href);
+const { page } = run;
+try {
+  await page.locator('.graphiql-container').waitFor();
+  const tabs = (await page.locator('.graphiql-tab').allInnerTexts()).map((t) => t.trim());
+  const want = ['Viewer', 'GroupsWithOwners', 'NextPage', 'FilteredGroups'];
+  if (JSON.stringify(tabs) !== JSON.stringify(want)) fail(`tabs ${JSON.stringify(tabs)}, want ${JSON.stringify(want)}`);
+
+  await page.locator('.graphiql-tab', { hasText: 'GroupsWithOwners' }).click();
+  const headers = await editorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden)');
+  for (const [name, value] of Object.entries(expect.headers)) {
+    if (!headers.includes(`"${name}": "${value}"`)) fail(`headers editor lacks ${name}: ${headers}`);
+  }
+
+  await page.locator('.graphiql-execute-button').click();
+  const first = expect.groupIds[0];
+  // What a person sees: the response pane shows the first group...
+  await page.locator('.result-window').getByText(first).first().waitFor();
+  // ...and the whole response is the upstream's first page, every owner resolved.
+  const response = JSON.parse(await editorText(page, '.result-window'));
+  if (response.errors) fail(`errors: ${JSON.stringify(response.errors)}`);
+  const groups = response.data.userGroups;
+  const ids = groups.edges.map((e) => e.node.groupId);
+  if (JSON.stringify(ids) !== JSON.stringify(expect.groupIds)) fail(`groups ${ids}, want ${expect.groupIds}`);
+  if (groups.totalCount !== expect.totalCount) fail(`totalCount ${groups.totalCount}, want ${expect.totalCount}`);
+  const ownerless = groups.edges.filter((e) => !e.node.owner?.name);
+  if (ownerless.length > 0) fail(`groups without an owner: ${JSON.stringify(ownerless)}`);
+
+  // A dialog inserts a <style> element: allowed only through the page's nonce.
+  await page.getByRole('button', { name: 'Open settings dialog' }).click();
+  await page.getByRole('dialog').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+
+  await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+  await page.locator('.graphiql-doc-explorer').getByText('Root Types').waitFor();
+  await page.getByRole('button', { name: 'Show GraphiQL Explorer' }).click();
+  await page.locator('.graphiql-explorer-root').getByText('userGroups').first().waitFor();
+
+  await run.verify();
+  await run.screenshot(screenshot);
+  console.log(`ok: GraphiQL ran GroupsWithOwners: ${ids.length} of ${groups.totalCount} groups, ${run.requests.length} requests, all same-origin`);
+} finally {
+  await run.close();
+}
+
+// editorText reads a CodeMirror editor's whole text (the DOM holds only what is in view).
+async function editorText(page, selector) {
+  return page.locator(`${selector} .CodeMirror`).first().evaluate((el) => el.CodeMirror.getValue());
+}
