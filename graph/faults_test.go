@@ -175,12 +175,14 @@ func TestConcurrentRequestsShareCalls(t *testing.T) {
 	})
 	const n = 8
 	var wg sync.WaitGroup
+	var sending atomic.Int64
 	for i := range 2 * n {
 		token := demo.Token
 		if i%2 == 1 {
 			token = "other-token"
 		}
 		wg.Go(func() {
+			sending.Add(1)
 			errs, raw := e.do(t, fmt.Sprintf(`{ user(userId: %q) { name } }`, e.up.CallerID()), nil,
 				client.AddHeader("Authorization", "Bearer "+token), client.AddHeader("X-User-Id", e.up.CallerID()))
 			if len(errs) > 0 {
@@ -188,7 +190,8 @@ func TestConcurrentRequestsShareCalls(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(100 * time.Millisecond) // all requests reach the adapter
+	waitUntil(t, "every request is sent", func() bool { return sending.Load() == 2*n })
+	time.Sleep(300 * time.Millisecond) // and reaches the adapter
 	close(release)
 	wg.Wait()
 	if calls := e.up.Path(usersPath + e.up.CallerID()); calls != 2 {

@@ -187,6 +187,7 @@ func TestCoalescing(t *testing.T) {
 
 	const n = 10
 	var wg sync.WaitGroup
+	var calling atomic.Int64
 	errs := make(chan error, 2*n)
 	for i := range 2 * n {
 		caller := alice
@@ -194,12 +195,13 @@ func TestCoalescing(t *testing.T) {
 			caller = bob
 		}
 		wg.Go(func() {
+			calling.Add(1)
 			_, err := f.client.GetUser(callerContext(t, caller), "42")
 			errs <- err
 		})
 	}
-	waitFor(t, "both callers' calls arrive", func() bool { return arrived.Load() >= 2 })
-	time.Sleep(50 * time.Millisecond) // let any further (wrong) calls arrive
+	waitFor(t, "every caller is calling", func() bool { return calling.Load() == 2*n && arrived.Load() >= 2 })
+	time.Sleep(100 * time.Millisecond) // let the callers join, and any further (wrong) calls arrive
 	close(release)
 	wg.Wait()
 	close(errs)
