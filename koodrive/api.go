@@ -41,6 +41,7 @@ func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 		}
 	}
 	var out struct {
+		envelope
 		Data *User `json:"data"`
 	}
 	status, err := c.get(ctx, opGetUser, usersPath+url.PathEscape(userID), nil, &out)
@@ -108,11 +109,15 @@ func (c *Client) ListUserGroups(ctx context.Context, p ListUserGroupsParams) (*U
 	if p.GroupName != "" {
 		q.Set("groupName", p.GroupName)
 	}
-	var page UserGroupPage
-	status, err := c.get(ctx, opListUserGroups, userGroupsPath, q, &page)
+	var out struct {
+		envelope
+		UserGroupPage
+	}
+	status, err := c.get(ctx, opListUserGroups, userGroupsPath, q, &out)
 	if err != nil {
 		return nil, err
 	}
+	page := out.UserGroupPage
 	if len(page.NextCursor) > MaxCursorLen {
 		// The facade carries upstream cursors inside its own, which clients send back.
 		return nil, &Error{Op: opListUserGroups, StatusCode: status, Message: "nextCursor longer than the facade accepts", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}

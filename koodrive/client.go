@@ -137,15 +137,21 @@ type response struct {
 	tooLarge   bool // the body went past maxBodyBytes and was not read further
 }
 
-// envelope is the part of every KooDrive answer that says whether it succeeded.
+// envelope is the part of every KooDrive answer that says whether it succeeded;
+// response types embed it, so a body is decoded once.
 type envelope struct {
 	Code *int   `json:"code"`
 	Msg  string `json:"msg"`
 }
 
-// get calls GET path?query for the caller in ctx and decodes the body into out. path
-// is already escaped. It returns the HTTP status of a success, for checks on the body.
-func (c *Client) get(ctx context.Context, op, path string, query url.Values, out any) (int, error) {
+func (e *envelope) fields() *envelope { return e }
+
+type enveloped interface{ fields() *envelope }
+
+// get calls GET path?query for the caller in ctx and decodes the body into out, a
+// response type that embeds envelope. path is already escaped. It returns the HTTP
+// status of a success, for checks on the body.
+func (c *Client) get(ctx context.Context, op, path string, query url.Values, out enveloped) (int, error) {
 	caller := CallerFrom(ctx)
 	fail := func(status, code int, msg string, kind, cause error) error {
 		return &Error{Op: op, StatusCode: status, Code: code, Message: msg, TraceID: caller.TraceID, kind: kind, cause: cause}
@@ -173,20 +179,24 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 		return 0, fail(resp.status, 0, "response body over the size limit", ErrBadResponse, nil)
 	}
 
-	var env envelope
-	jsonErr := json.Unmarshal(resp.body, &env)
+	// One decode on the happy path; the envelope alone only when the rest did not fit.
+	decodeErr := json.Unmarshal(resp.body, out)
+	env := out.fields()
+	if decodeErr != nil {
+		*env = envelope{}
+		_ = json.Unmarshal(resp.body, env)
+	}
 	ok2xx := resp.status >= 200 && resp.status < 300
 	switch {
-	case !ok2xx && (jsonErr != nil || env.Code == nil):
+	case !ok2xx && env.Code == nil:
 		return 0, fail(resp.status, 0, http.StatusText(resp.status), kindForStatus(resp.status), nil)
 	case !ok2xx:
 		return 0, fail(resp.status, *env.Code, env.Msg, kindForStatus(resp.status), nil)
-	case jsonErr != nil || env.Code == nil:
+	case env.Code == nil:
 		return 0, fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
 	case *env.Code != 0:
 		return 0, fail(resp.status, *env.Code, env.Msg, nil, nil)
-	}
-	if err := json.Unmarshal(resp.body, out); err != nil {
+	case decodeErr != nil:
 		return 0, fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
 	}
 	return resp.status, nil

@@ -17,31 +17,29 @@ type leaderGone struct{ err error }
 
 func (e *leaderGone) Error() string { return e.err.Error() }
 
+// do runs call once for all callers of key in flight together. The first caller runs
+// it on its own goroutine (no goroutine per call); the others wait for its answer, which
+// the call's own timeouts bound.
 func (c *coalescer) do(ctx context.Context, key string, call func(context.Context) (*response, error)) (*response, error) {
 	if c == nil {
 		return call(ctx)
 	}
 	for {
-		ch := c.group.DoChan(key, func() (any, error) {
+		v, err, _ := c.group.Do(key, func() (any, error) {
 			resp, err := call(ctx)
 			if err != nil && ctx.Err() != nil {
 				return resp, &leaderGone{err}
 			}
 			return resp, err
 		})
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case r := <-ch:
-			resp, _ := r.Val.(*response)
-			var gone *leaderGone
-			if errors.As(r.Err, &gone) {
-				if ctx.Err() == nil { // another caller's cancellation: try again
-					continue
-				}
-				return resp, gone.err
+		resp, _ := v.(*response)
+		var gone *leaderGone
+		if errors.As(err, &gone) {
+			if ctx.Err() == nil { // another caller's cancellation: try again
+				continue
 			}
-			return resp, r.Err
+			return resp, gone.err
 		}
+		return resp, err
 	}
 }

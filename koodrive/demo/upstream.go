@@ -130,6 +130,9 @@ func (u *Upstream) Intercept(fn func(w http.ResponseWriter, r *http.Request) boo
 	u.intcept = fn
 }
 
+// maxTraces bounds the trace ids TraceIDs remembers.
+const maxTraces = 10_000
+
 const (
 	usersPrefix = "/koodrive/ose/v1/users/"
 	groupsPath  = "/koodrive/ose/v1/usergroups"
@@ -139,6 +142,9 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.calls.Add(1)
 	u.mu.Lock()
 	u.byPath[r.URL.Path]++
+	if len(u.traces) >= maxTraces { // every request brings a new one: keep it bounded
+		clear(u.traces)
+	}
 	u.traces[r.Header.Get("X-Traceid")]++
 	intercept := u.intcept
 	u.mu.Unlock()
