@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,7 +28,15 @@ import (
 	"github.com/koodrive/facade/web"
 )
 
+// defaultGCPercent: the live heap is a few MiB, so Go's default of 100 collects every
+// few requests; 400 spends tens of MiB of RSS for about a third less CPU per request
+// (go test -bench HandlerUserGroups50 ./graph with GOGC=100/200/400). GOGC overrides it.
+const defaultGCPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return
