@@ -136,7 +136,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		if err != nil {
 			return err
 		}
-		log.Info("serving", "addr", displayAddr(ln.Addr()), "what", []string{"GraphiQL at /, GraphQL at /query", "/metrics"}[i])
+		log.Info("serving", "url", "http://"+displayAddr(ln.Addr())+"/", "what", []string{"GraphiQL at /, example frontend at /explorer, GraphQL at /query", "/metrics"}[i])
 		if ready != nil && i == 0 {
 			ready <- ln.Addr().String()
 		}
@@ -149,10 +149,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	}
 	shuttingDown.Store(true)
 	if cfg.ShutdownDelay > 0 {
-		log.Info("shutting down: not ready, still serving", "delay", cfg.ShutdownDelay)
+		log.Info("shutting down: not ready, still serving", "delay", cfg.ShutdownDelay.String())
 		time.Sleep(cfg.ShutdownDelay)
 	}
-	log.Info("shutting down: no new connections; waiting for requests in flight", "in_flight", inFlight.Load(), "grace", cfg.ShutdownGrace)
+	log.Info("shutting down: no new connections; waiting for requests in flight", "in_flight", inFlight.Load(), "grace", cfg.ShutdownGrace.String())
 	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	var cut bool
