@@ -20,8 +20,8 @@ var (
 )
 
 // RequestScope puts what one GraphQL request shares into its context: the caller that
-// KooDrive calls are made for, the trace id (echoed in the X-Traceid response header)
-// fresh loaders, and the request's time budget; when it ends, one log line and the
+// KooDrive calls are made for, the trace id (echoed in the X-Traceid response header),
+// fresh loaders and the request's time budget; when it ends, one log line and the
 // request's metrics.
 func (r *Resolver) RequestScope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
