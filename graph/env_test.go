@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,10 +21,11 @@ import (
 
 // testEnv is the facade in front of the demo KooDrive, reached through real HTTP.
 type testEnv struct {
-	up      *demo.Upstream
-	handler http.Handler
-	client  *client.Client
-	logs    *syncBuffer
+	up       *demo.Upstream
+	resolver *Resolver
+	handler  http.Handler
+	client   *client.Client
+	logs     *syncBuffer // nil with discardLogs
 }
 
 type envOptions struct {
@@ -31,9 +33,11 @@ type envOptions struct {
 	timeout  time.Duration
 	upstream demo.Options
 	koodrive []koodrive.Option
+	// discardLogs, for benchmarks: a log buffer would grow with b.N.
+	discardLogs bool
 }
 
-func newEnv(t *testing.T, o envOptions) *testEnv {
+func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	up := demo.New(o.upstream)
 	srv := httptest.NewServer(up)
@@ -47,16 +51,34 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(kd.CloseIdleConnections)
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := New(kd, log, o.graph).NewHandler()
-	e := &testEnv{up: up, handler: h, client: client.New(h), logs: logs}
-	t.Cleanup(func() { e.assertLogsClean(t) })
+	e := &testEnv{up: up}
+	handler := slog.DiscardHandler
+	if !o.discardLogs {
+		e.logs = &syncBuffer{}
+		handler = slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})
+		t.Cleanup(func() { e.assertLogsClean(t) })
+	}
+	e.resolver = New(kd, slog.New(handler), o.graph)
+	e.handler = e.resolver.NewHandler()
+	e.client = client.New(e.handler)
 	return e
 }
 
+// failUsers answers GET /users/{id} with fault, for the given ids or, with none, for
+// every id; all other calls reach the demo KooDrive as usual.
+func (e *testEnv) failUsers(fault http.HandlerFunc, ids ...string) {
+	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		id, isUser := strings.CutPrefix(r.URL.Path, usersPath)
+		if !isUser || (len(ids) > 0 && !slices.Contains(ids, id)) {
+			return false
+		}
+		fault(w, r)
+		return true
+	})
+}
+
 // assertLogsClean fails when a token or a mobile number reached the logs.
-func (e *testEnv) assertLogsClean(t *testing.T) {
+func (e *testEnv) assertLogsClean(t testing.TB) {
 	logs := e.logs.String()
 	secrets := append([]string{demo.Token}, e.up.Mobiles()...)
 	for _, s := range secrets {

@@ -52,13 +52,7 @@ func TestOwnerFaultsGivePartialData(t *testing.T) {
 			var ids ownersPage
 			e.mustDo(t, ownersOfTen, &ids)
 			broken := ids.UserGroups.Nodes[0].OwnerID
-			e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-				if r.URL.Path != usersPath+broken {
-					return false
-				}
-				tc.fault(w, r)
-				return true
-			})
+			e.failUsers(tc.fault, broken)
 			var got ownersPage
 			errs, raw := e.do(t, ownersOfTen, &got, e.as()...)
 			if len(got.UserGroups.Nodes) != 10 || len(errs) == 0 {
@@ -82,13 +76,7 @@ func TestOwnerFaultsGivePartialData(t *testing.T) {
 // breaker, owners fail fast without a call, and the groups (another endpoint) still load.
 func TestOpenBreakerFailsFastAndKeepsThePage(t *testing.T) {
 	e := newEnv(t, envOptions{koodrive: []koodrive.Option{fastRetries, koodrive.WithBreaker(koodrive.BreakerSettings{ConsecutiveFailures: 1, OpenFor: time.Minute})}})
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path == groupsPath {
-			return false
-		}
-		demo.Status(503, "")(w, r)
-		return true
-	})
+	e.failUsers(demo.Status(503, ""))
 	errs, _ := e.do(t, `{ user(userId: "1") { name } }`, nil, e.as()...)
 	expectCode(t, errs, CodeUnavailable) // its first attempt opens the breaker; the retry meets it open
 	before := e.up.Calls()
@@ -144,13 +132,7 @@ func TestClientDisconnectCancelsUpstreamCalls(t *testing.T) {
 
 func TestRequestBudgetEndsEveryCall(t *testing.T) {
 	e := newEnv(t, envOptions{graph: Options{RequestTimeout: 200 * time.Millisecond}})
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path == groupsPath {
-			return false
-		}
-		demo.Hang(10*time.Second)(w, r)
-		return true
-	})
+	e.failUsers(demo.Hang(10 * time.Second))
 	start := time.Now()
 	var got ownersPage
 	errs, raw := e.do(t, ownersOfTen, &got, e.as()...)

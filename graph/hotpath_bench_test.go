@@ -3,8 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,29 +18,6 @@ import (
 // Hot paths of one request, without timing assertions:
 //
 //	go test -run '^$' -bench . -benchmem ./graph
-
-// benchEnv is the facade's handler in front of a zero-latency demo KooDrive over real
-// HTTP, like newEnv but for benchmarks, with nothing logged.
-type benchEnv struct {
-	up       *demo.Upstream
-	resolver *Resolver
-	handler  http.Handler
-	callerID string
-}
-
-func newBenchEnv(tb testing.TB, opts Options, kdOpts ...koodrive.Option) *benchEnv {
-	tb.Helper()
-	up := demo.New(demo.Options{})
-	srv := httptest.NewServer(up)
-	tb.Cleanup(srv.Close)
-	kd, err := koodrive.New(srv.URL, kdOpts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(kd.CloseIdleConnections)
-	r := New(kd, slog.New(slog.NewJSONHandler(io.Discard, nil)), opts)
-	return &benchEnv{up: up, resolver: r, handler: r.NewHandler(), callerID: up.CallerID()}
-}
 
 func BenchmarkCursor(b *testing.B) {
 	// A position in the middle of an upstream page: the longest cursor a page makes.
@@ -86,11 +61,11 @@ func BenchmarkCursor(b *testing.B) {
 const userGroups50Body = `{"query":"{ userGroups(first: 50) { edges { node { groupId name owner { userId name } } } } }"}`
 
 // serveOnce sends the userGroups(first: 50)-with-owners request through the handler.
-func (e *benchEnv) serveOnce() bool {
+func (e *testEnv) serveOnce() bool {
 	req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(userGroups50Body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", demo.Authorization)
-	req.Header.Set("X-User-Id", e.callerID)
+	req.Header.Set("X-User-Id", e.up.CallerID())
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, req)
 	return rec.Code == http.StatusOK && !bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`))
@@ -102,7 +77,7 @@ func (e *benchEnv) serveOnce() bool {
 // in the numbers too; a profile tells the two apart.
 func BenchmarkHandlerUserGroups50(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
-		e := newBenchEnv(b, Options{})
+		e := newEnv(b, envOptions{discardLogs: true})
 		before := e.up.Calls()
 		b.ReportAllocs()
 		for b.Loop() {
@@ -115,7 +90,7 @@ func BenchmarkHandlerUserGroups50(b *testing.B) {
 	// Concurrent requests without coalescing, so each one makes all its calls, as
 	// requests of different callers would.
 	b.Run("parallel", func(b *testing.B) {
-		e := newBenchEnv(b, Options{}, koodrive.WithoutCoalescing())
+		e := newEnv(b, envOptions{discardLogs: true, koodrive: []koodrive.Option{koodrive.WithoutCoalescing()}})
 		before := e.up.Calls()
 		var failed atomic.Int64
 		b.ReportAllocs()
@@ -145,8 +120,8 @@ func (c *batchCounter) UserBatch(n int)                     { c.batches.Add(1); 
 // 30 distinct owners, which should cost 30 upstream calls in as few batches as possible.
 func BenchmarkUserLoaderBatch50(b *testing.B) {
 	counter := &batchCounter{}
-	e := newBenchEnv(b, Options{Observer: counter}, koodrive.WithoutCoalescing())
-	ctx := koodrive.WithCaller(context.Background(), koodrive.Caller{Authorization: demo.Authorization, UserID: e.callerID})
+	e := newEnv(b, envOptions{discardLogs: true, graph: Options{Observer: counter}, koodrive: []koodrive.Option{koodrive.WithoutCoalescing()}})
+	ctx := koodrive.WithCaller(context.Background(), koodrive.Caller{Authorization: demo.Authorization, UserID: e.up.CallerID()})
 	page, err := e.resolver.kd.ListUserGroups(ctx, koodrive.ListUserGroupsParams{PageSize: 50, SourceType: koodrive.SourceUserGroup})
 	if err != nil || len(page.Groups) != 50 {
 		b.Fatalf("first page: %v (%d groups)", err, len(page.Groups))

@@ -2,14 +2,9 @@ package graph
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/99designs/gqlgen/client"
 
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
@@ -39,15 +34,10 @@ func BenchmarkQueryMix(b *testing.B) {
 		{"coalescing+cache", []koodrive.Option{koodrive.WithUserCache(30*time.Second, 1000)}},
 	} {
 		b.Run(v.name, func(b *testing.B) {
-			up := demo.New(demo.Options{Latency: 2 * time.Millisecond})
-			srv := httptest.NewServer(up)
-			defer srv.Close()
-			kd, _ := koodrive.New(srv.URL, v.opts...)
-			defer kd.CloseIdleConnections()
-			c := client.New(New(kd, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{}).NewHandler())
-			auth := []client.Option{client.AddHeader("Authorization", demo.Authorization), client.AddHeader("X-User-Id", up.CallerID())}
+			e := newEnv(b, envOptions{discardLogs: true, upstream: demo.Options{Latency: 2 * time.Millisecond}, koodrive: v.opts})
+			up := e.up
 			post := func(q string) map[string]any {
-				resp, err := c.RawPost(q, auth...)
+				resp, err := e.client.RawPost(q, e.as()...)
 				if err != nil || resp.Errors != nil {
 					b.Errorf("%s: %v %s", q, err, resp.Errors) // may run off the benchmark's goroutine
 					return nil

@@ -45,13 +45,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	var ids ownersPage
 	e.mustDo(t, ownersOfTen, &ids)
 	broken := ids.UserGroups.Nodes[0].OwnerID
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path != usersPath+broken {
-			return false
-		}
-		w.WriteHeader(http.StatusBadGateway)
-		return true
-	})
+	e.failUsers(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }, broken)
 	e.do(t, `query OwnersPage `+ownersOfTen, nil, append(e.as(), client.AddHeader("X-Traceid", "log-trace-1"))...)
 	e.do(t, `{ nope }`, nil, e.as()...)
 

@@ -136,14 +136,10 @@ func TestOneFailingOwnerGivesPartialData(t *testing.T) {
 			e.mustDo(t, `{ userGroups(first: 10) { nodes { ownerId } } }`, &first)
 			broken := first.UserGroups.Nodes[3].OwnerID
 			const secretBody = "stack trace: db password hunter2"
-			e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-				if r.URL.Path != usersPath+broken {
-					return false
-				}
+			e.failUsers(func(w http.ResponseWriter, _ *http.Request) {
 				w.WriteHeader(tc.status)
 				fmt.Fprintf(w, `{"code":%d77,"msg":"owner unavailable","detail":%q}`, tc.status, secretBody)
-				return true
-			})
+			}, broken)
 			var got struct {
 				UserGroups struct {
 					Nodes []struct {
