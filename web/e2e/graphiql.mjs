@@ -22,17 +22,18 @@ try {
   if (JSON.stringify(tabs) !== JSON.stringify(want)) fail(`tabs ${JSON.stringify(tabs)}, want ${JSON.stringify(want)}`);
 
   await page.locator('.graphiql-tab', { hasText: 'GroupsWithOwners' }).click();
+  // Switching tabs swaps the editors' contents a moment later; run only once the query
+  // editor holds this tab's operation, or the click runs the previous tab's query.
+  await waitForEditor(page, '.graphiql-query-editor', 'query GroupsWithOwners');
   const headers = await editorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden)');
   for (const [name, value] of Object.entries(expect.headers)) {
     if (!headers.includes(`"${name}": "${value}"`)) fail(`headers editor lacks ${name}: ${headers}`);
   }
 
   await page.locator('.graphiql-execute-button').click();
-  const first = expect.groupIds[0];
-  // What a person sees: the response pane shows the first group...
-  await page.locator('.result-window').getByText(first).first().waitFor();
-  // ...and the whole response is the upstream's first page, every owner resolved.
-  const response = JSON.parse(await editorText(page, '.result-window'));
+  // The response pane holds the upstream's first page, every owner resolved. Its text is
+  // read from the editor: CodeMirror renders only the lines in view, which depend on fonts.
+  const response = JSON.parse(await waitForEditor(page, '.result-window', expect.groupIds[0]));
   if (response.errors) fail(`errors: ${JSON.stringify(response.errors)}`);
   const groups = response.data.userGroups;
   const ids = groups.edges.map((e) => e.node.groupId);
@@ -57,6 +58,21 @@ try {
   console.log(`ok: GraphiQL ran GroupsWithOwners: ${ids.length} of ${groups.totalCount} groups, ${run.requests.length} requests, all same-origin`);
 } finally {
   await run.close();
+}
+
+// waitForEditor waits until a CodeMirror editor's text contains needle and returns the
+// text; on timeout it fails with what the editor held.
+async function waitForEditor(page, selector, needle) {
+  try {
+    await page.waitForFunction(
+      ([sel, want]) => document.querySelector(`${sel} .CodeMirror`)?.CodeMirror.getValue().includes(want),
+      [selector, needle],
+    );
+  } catch (err) {
+    const text = await editorText(page, selector).catch((e) => `(unreadable: ${e.message})`);
+    fail(`${selector} never held ${JSON.stringify(needle)}; it holds: ${text.slice(0, 2000)}`);
+  }
+  return editorText(page, selector);
 }
 
 // editorText reads a CodeMirror editor's whole text (the DOM holds only what is in view).
