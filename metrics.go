@@ -33,7 +33,7 @@ func newMetrics(inFlight func() float64) *metrics {
 	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "graphql_errors_total", Help: "GraphQL errors by extensions.code."}, []string{"code"})
 	m.upstreamCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_calls_total", Help: "KooDrive call attempts by endpoint and HTTP status (0: no answer)."}, []string{"endpoint", "status"})
 	m.upstreamSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "koodrive_call_duration_seconds", Help: "KooDrive call attempt latency by endpoint.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"endpoint"})
-	m.batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "user_loader_batch_size", Help: "Users per loader batch.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100}})
+	m.batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "user_loader_batch_size", Help: "GET /users calls started together: the owners of a group page, or the new users of a loader batch.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100}})
 	m.cacheLookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_user_cache_lookups_total", Help: "User cache lookups by result (hit, miss)."}, []string{"result"})
 	m.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "koodrive_breaker_state", Help: "Circuit breaker state by endpoint: 0 closed, 1 half-open, 2 open."}, []string{"endpoint"})
 	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState,

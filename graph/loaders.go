@@ -14,6 +14,7 @@ import (
 // loaders are created per GraphQL request, so their caches never cross callers.
 type loaders struct {
 	userByID *dataloader.Loader[string, *model.User]
+	users    *userCalls
 }
 
 type loadersKey struct{}
@@ -22,13 +23,13 @@ type loadersKey struct{}
 var errNoLoaders = errors.New("graph: request without loaders; wrap the handler in Resolver.RequestScope")
 
 func (r *Resolver) newLoaders() *loaders {
-	// One fan-out bound per request, shared by all of its batches.
-	slots := make(chan struct{}, r.opts.UserFanout)
+	users := &userCalls{kd: r.kd, observer: r.observer, slots: make(chan struct{}, r.opts.UserFanout), byID: map[string]*userCall{}}
 	batch := func(ctx context.Context, ids []string) []*dataloader.Result[*model.User] {
-		return r.batchUsers(ctx, slots, ids)
+		return users.results(ctx, ids)
 	}
 	return &loaders{
 		userByID: dataloader.NewBatchedLoader(batch, dataloader.WithWait[string, *model.User](r.opts.LoaderWait)),
+		users:    users,
 	}
 }
 
@@ -46,28 +47,87 @@ func (r *Resolver) userByID(ctx context.Context, id string) (*model.User, error)
 	if !ok {
 		return nil, errNoLoaders
 	}
+	if call := l.users.inFlight(id); call != nil { // prefetched: no batch to wait for
+		<-call.done
+		return call.user, call.err
+	}
 	return l.userByID.Load(ctx, id)()
 }
 
-// batchUsers fans out GET /users/{id}, at most cap(slots) at a time: KooDrive has no
-// batch endpoint. Results are in key order and every key carries its own error.
-func (r *Resolver) batchUsers(ctx context.Context, slots chan struct{}, ids []string) []*dataloader.Result[*model.User] {
-	r.observer.UserBatch(len(ids))
-	results := make([]*dataloader.Result[*model.User], len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			u, err := r.kd.GetUser(ctx, id)
-			if err != nil {
-				results[i] = &dataloader.Result[*model.User]{Error: err}
-			} else {
-				results[i] = &dataloader.Result[*model.User]{Data: toGraphUser(id, u)}
-			}
-		})
+// prefetchUsers starts the calls for ids now, ahead of the fields that will load them:
+// a group page names its owners long before gqlgen reaches each owner field.
+func (r *Resolver) prefetchUsers(ctx context.Context, ids []string) {
+	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok && !r.opts.NaiveUserFetch {
+		l.users.start(ctx, ids)
 	}
-	wg.Wait()
+}
+
+// userCalls are one request's GET /users/{id} calls: each user is asked for at most
+// once, each call starts as soon as it is first needed, and at most cap(slots) run at
+// a time. KooDrive has no batch endpoint, so a loader batch is a set of these calls.
+type userCalls struct {
+	kd       *koodrive.Client
+	observer Observer
+	slots    chan struct{}
+	mu       sync.Mutex
+	byID     map[string]*userCall
+}
+
+type userCall struct {
+	done chan struct{} // closed when user and err are set
+	user *model.User
+	err  error
+}
+
+// start begins the calls for the ids not asked for yet and returns every id's call.
+func (c *userCalls) start(ctx context.Context, ids []string) []*userCall {
+	calls := make([]*userCall, len(ids))
+	started := 0
+	c.mu.Lock()
+	for i, id := range ids {
+		call, ok := c.byID[id]
+		if !ok {
+			call = &userCall{done: make(chan struct{})}
+			c.byID[id] = call
+			go c.fetch(ctx, id, call)
+			started++
+		}
+		calls[i] = call
+	}
+	c.mu.Unlock()
+	if started > 0 {
+		c.observer.UserBatch(started)
+	}
+	return calls
+}
+
+// inFlight is id's call if it was started, else nil.
+func (c *userCalls) inFlight(id string) *userCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byID[id]
+}
+
+func (c *userCalls) fetch(ctx context.Context, id string, call *userCall) {
+	defer close(call.done)
+	c.slots <- struct{}{}
+	defer func() { <-c.slots }()
+	u, err := c.kd.GetUser(ctx, id)
+	if err != nil {
+		call.err = err
+		return
+	}
+	call.user = toGraphUser(id, u)
+}
+
+// results waits for the ids' calls, starting those not started yet. Results are in id
+// order and every id carries its own error.
+func (c *userCalls) results(ctx context.Context, ids []string) []*dataloader.Result[*model.User] {
+	results := make([]*dataloader.Result[*model.User], len(ids))
+	for i, call := range c.start(ctx, ids) {
+		<-call.done // bounded: the call ends with its context
+		results[i] = &dataloader.Result[*model.User]{Data: call.user, Error: call.err}
+	}
 	return results
 }
 

@@ -20,7 +20,8 @@ type Observer interface {
 	Request(operation, outcome string, d time.Duration)
 	// Error reports one error's extensions.code.
 	Error(code string)
-	// UserBatch reports the size of one user loader batch.
+	// UserBatch reports how many GET /users calls started together: a page's owners, or
+	// the new users of one loader batch.
 	UserBatch(size int)
 }
 

@@ -14,9 +14,9 @@ type Options struct {
 	DemoCaller *koodrive.Caller
 	// LoaderWait is how long the user loader gathers keys before a batch. KooDrive has
 	// no batch endpoint, so a batch is only a fan-out of single GETs: split batches run
-	// concurrently and share the request's cache, costing no round trip and no call.
-	// Waiting only delays the first call (measured: 1 batch for 40 owners at 200 µs,
-	// 3-10 at 0-100 µs; 250 µs left the facade 1.5 ms behind the floor, bench/).
+	// concurrently and share the request's calls, costing no round trip and no call.
+	// Waiting only delays the first call (250 µs left the facade 1.5 ms behind the
+	// floor, bench/). A page's owners do not wait at all: they start with the page.
 	LoaderWait time.Duration
 	// UserFanout caps concurrent GET /users calls of one batch; at or above a page's
 	// distinct owners (at most 100) a page's owners are fetched in one wave.

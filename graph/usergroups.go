@@ -56,6 +56,7 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 		pos = *a.after
 	}
 	conn := &model.UserGroupConnection{PageInfo: &model.PageInfo{HasPreviousPage: a.after != nil}}
+	prefetch := ownersSelected(ctx)
 	for pages := 0; ; pages++ {
 		if pages == r.opts.MaxUpstreamPages {
 			// Stopped early: more may follow from pos, so say so and where.
@@ -76,6 +77,10 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 			return nil, err
 		}
 		conn.TotalCount = page.Total
+		if prefetch { // the owners of the groups this page adds
+			end := min(len(page.Groups), pos.Skip+a.first-len(conn.Edges))
+			r.prefetchUsers(ctx, ownerIDs(page.Groups[min(pos.Skip, end):end]))
+		}
 		for i := pos.Skip; i < len(page.Groups); i++ {
 			if len(conn.Edges) == a.first {
 				conn.PageInfo.HasNextPage = true // the rest of this upstream page
@@ -109,6 +114,14 @@ func edgePosition(filter, upstream string, size, i int, page *koodrive.UserGroup
 		return pagePosition{Filter: filter, Upstream: page.NextCursor}
 	}
 	return pagePosition{Filter: filter, Upstream: upstream, PageSize: size, Skip: i + 1}
+}
+
+func ownerIDs(groups []koodrive.UserGroup) []string {
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.OwnerID
+	}
+	return ids
 }
 
 func toGraphUserGroup(g koodrive.UserGroup) *model.UserGroup {

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,5 +247,100 @@ func TestNaiveUserFetchIsNPlusOne(t *testing.T) {
 	}
 	if users != 50 {
 		t.Fatalf("%d user calls for 50 owner fields, want 50", users)
+	}
+}
+
+// userCallCount is the GET /users calls the demo KooDrive has served.
+func userCallCount(e *testEnv) int {
+	n := 0
+	for _, id := range e.up.UserIDs() {
+		n += e.up.Path(usersPath + id)
+	}
+	return n
+}
+
+// TestPageOwnersStartWithThePage: when a userGroups field selects owner (directly, through
+// nodes, or in fragments), its page's distinct owners are fetched as one set started
+// with the page; when it does not (or skips it), no user is fetched.
+func TestPageOwnersStartWithThePage(t *testing.T) {
+	for _, tc := range []struct {
+		name, query string
+		vars        map[string]any
+		owners      bool
+	}{
+		{"edges", `{ userGroups(first: 30) { edges { node { owner { userId } } } } }`, nil, true},
+		{"nodes", `{ userGroups(first: 30) { nodes { owner { userId } } } }`, nil, true},
+		{"fragment spread", `{ userGroups(first: 30) { nodes { ...G } } } fragment G on UserGroup { owner { userId } }`, nil, true},
+		{"inline fragment", `{ userGroups(first: 30) { edges { node { ... on Node { id } ... on UserGroup { owner { name } } } } } }`, nil, true},
+		{"alias", `{ userGroups(first: 30) { edges { n: node { boss: owner { userId } } } } }`, nil, true},
+		{"no owner", `{ userGroups(first: 30) { edges { cursor node { groupId ownerId } } totalCount } }`, nil, false},
+		{"skipped owner", `{ userGroups(first: 30) { nodes { groupId owner @skip(if: true) { userId } } } }`, nil, false},
+		{"owner excluded by a variable", `query($with: Boolean!) { userGroups(first: 30) { nodes { owner @include(if: $with) { userId } } } }`, map[string]any{"with": false}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := &fakeObserver{}
+			e := newEnv(t, envOptions{graph: Options{Observer: obs}})
+			var ids struct {
+				UserGroups struct{ Nodes []struct{ OwnerID string } }
+			}
+			e.mustDo(t, `{ userGroups(first: 30) { nodes { ownerId } } }`, &ids)
+			distinct := map[string]bool{}
+			for _, n := range ids.UserGroups.Nodes {
+				distinct[n.OwnerID] = true
+			}
+			var opts []client.Option
+			if tc.vars != nil {
+				opts = append(opts, func(bd *client.Request) { bd.Variables = tc.vars })
+			}
+			e.mustDo(t, tc.query, nil, opts...)
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			calls := userCallCount(e)
+			switch {
+			case tc.owners && (calls != len(distinct) || !slices.Equal(obs.batches, []int{len(distinct)})):
+				t.Fatalf("%d user calls started in sets %v; want the %d distinct owners in one set", calls, obs.batches, len(distinct))
+			case !tc.owners && calls != 0:
+				t.Fatalf("%d user calls for a query that reads no owner", calls)
+			}
+		})
+	}
+}
+
+// TestResumedPagePrefetchesOnlyItsOwners: resuming mid-page refetches the whole upstream
+// page, but only the owners of the groups that become edges are fetched.
+func TestResumedPagePrefetchesOnlyItsOwners(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var first struct {
+		UserGroups struct {
+			Edges []struct {
+				Cursor string
+				Node   struct{ OwnerID string }
+			}
+		}
+	}
+	e.mustDo(t, `{ userGroups(first: 10) { edges { cursor node { ownerId } } } }`, &first)
+	all := first.UserGroups.Edges
+	if len(all) != 10 {
+		t.Fatalf("%d edges, want 10", len(all))
+	}
+	distinct := map[string]bool{}
+	for _, edge := range all[3:6] {
+		distinct[edge.Node.OwnerID] = true
+	}
+	var next struct {
+		UserGroups struct {
+			Edges []struct {
+				Node struct{ Owner struct{ UserID string } }
+			}
+		}
+	}
+	e.mustDo(t, fmt.Sprintf(`{ userGroups(first: 3, after: %q) { edges { node { owner { userId } } } } }`, all[2].Cursor), &next)
+	for i, edge := range next.UserGroups.Edges {
+		if edge.Node.Owner.UserID != all[3+i].Node.OwnerID {
+			t.Fatalf("edge %d: owner %s, want %s", i, edge.Node.Owner.UserID, all[3+i].Node.OwnerID)
+		}
+	}
+	if calls := userCallCount(e); calls != len(distinct) {
+		t.Fatalf("%d user calls, want the %d distinct owners of the 3 edges", calls, len(distinct))
 	}
 }
