@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,9 @@ func main() {
 	quick := flag.Bool("quick", false, "short measurements, for a smoke run")
 	out := flag.String("out", "", "directory for RESULTS.md and latency.svg (default: bench/ of the module)")
 	duration := flag.Duration("duration", 10*time.Second, "length of each measurement of one server at one setting (split in two rounds)")
+	latencies := flag.String("latencies", "0ms,5ms,20ms", "upstream latencies L to measure at, comma-separated")
+	clients := flag.String("clients", "1,16", "numbers of concurrent clients to measure with, comma-separated")
+	compare := flag.String("compare", "", "path of another facade binary (go build -o) to measure alongside, in the same rounds: A/B of a change")
 	// Hidden modes: the bench re-executes itself as the upstream and the floor.
 	upstreamMode := flag.Bool("upstream-server", false, "")
 	floorMode := flag.Bool("floor-server", false, "")
@@ -42,7 +46,11 @@ func main() {
 	default:
 		explicit := false
 		flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "duration" })
-		err = runBench(*quick, explicit, *duration, *out)
+		var s settings
+		if s, err = newSettings(*quick, explicit, *duration, *latencies, *clients); err == nil {
+			s.compareBin = *compare
+			err = runBench(s, *out)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -50,23 +58,42 @@ func main() {
 	}
 }
 
-func runBench(quick, explicitDuration bool, duration time.Duration, out string) error {
+// newSettings checks the flags; latencies and clients are comma-separated lists.
+func newSettings(quick, explicitDuration bool, duration time.Duration, latencies, clients string) (settings, error) {
 	if quick && !explicitDuration {
 		duration = time.Second
 	}
 	if duration < 100*time.Millisecond || duration > 10*time.Minute {
-		return fmt.Errorf("-duration must be between 100ms and 10m")
+		return settings{}, fmt.Errorf("-duration must be between 100ms and 10m")
 	}
 	s := settings{
-		duration: duration, warmup: min(500*time.Millisecond, duration/10), settleMax: 5 * time.Second,
-		latencies: []time.Duration{0, 5 * time.Millisecond, 20 * time.Millisecond},
-		clients:   []int{1, 16}, callRuns: 5, rounds: 4,
+		quick: quick, duration: duration, warmup: min(500*time.Millisecond, duration/10), settleMax: 5 * time.Second,
+		callRuns: 5, rounds: 4,
 	}
 	if quick {
 		s.callRuns, s.rounds = 2, 2
 	}
+	for _, f := range strings.Split(latencies, ",") {
+		L, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || L < 0 || L > time.Second {
+			return settings{}, fmt.Errorf("-latencies: %q is not a duration between 0 and 1s", f)
+		}
+		s.latencies = append(s.latencies, L)
+	}
+	for _, f := range strings.Split(clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 256 {
+			return settings{}, fmt.Errorf("-clients: %q is not a number between 1 and 256", f)
+		}
+		s.clients = append(s.clients, n)
+	}
+	return s, nil
+}
+
+func runBench(s settings, out string) error {
+	duration, quick := s.duration, s.quick
 	// Everything the run does fits well within this; it is a backstop, not a budget.
-	budget := 30*duration + 15*time.Minute
+	budget := 30*time.Duration(len(s.latencies)*len(s.clients))*duration/6 + 15*time.Minute
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, budget)

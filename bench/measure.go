@@ -13,6 +13,8 @@ import (
 
 // settings of one run, from the flags.
 type settings struct {
+	quick                       bool
+	compareBin                  string // another facade binary measured alongside, for A/B of a change
 	duration, warmup, settleMax time.Duration
 	latencies                   []time.Duration
 	clients                     []int
@@ -45,9 +47,12 @@ type memRow struct {
 }
 
 // trio is the upstream, the floor and the facade, each a process of its own.
-type trio struct{ up, floor, facade *proc }
+type trio struct {
+	up, floor, facade *proc
+	compare           *proc // the -compare build, when given
+}
 
-func startTrio(L time.Duration, facadeBin string, logs io.Writer, maxLife time.Duration) (*trio, error) {
+func startTrio(L time.Duration, facadeBin, compareBin string, logs io.Writer, maxLife time.Duration) (*trio, error) {
 	t := &trio{}
 	var err error
 	life := "-max-life=" + maxLife.String()
@@ -62,11 +67,17 @@ func startTrio(L time.Duration, facadeBin string, logs io.Writer, maxLife time.D
 		t.stop()
 		return nil, err
 	}
+	if compareBin != "" {
+		if t.compare, err = startFacade(compareBin, t.up.url(""), logs); err != nil {
+			t.stop()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
 func (t *trio) stop() {
-	for _, p := range []*proc{t.facade, t.floor, t.up} {
+	for _, p := range []*proc{t.compare, t.facade, t.floor, t.up} {
 		if p != nil {
 			p.stop()
 		}
@@ -80,7 +91,7 @@ func measureServers(ctx context.Context, s settings, facadeBin, callerID string,
 	var rows []latRow
 	var mems []memRow
 	for _, L := range s.latencies {
-		t, err := startTrio(L, facadeBin, logs, maxLife)
+		t, err := startTrio(L, facadeBin, s.compareBin, logs, maxLife)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -110,7 +121,11 @@ func measureTrio(ctx context.Context, s settings, t *trio, hc *http.Client, L ti
 			return mem, nil, err
 		}
 		rows = append(rows, pair...)
-		fmt.Printf("  L=%v clients=%d: facade p50 %v, floor p50 %v\n", L, clients, pair[0].st.p50.Round(10*time.Microsecond), pair[1].st.p50.Round(10*time.Microsecond))
+		fmt.Printf("  L=%v clients=%d: facade p50 %v, floor p50 %v", L, clients, pair[0].st.p50.Round(10*time.Microsecond), pair[1].st.p50.Round(10*time.Microsecond))
+		if last := pair[len(pair)-1]; last.target == compareName {
+			fmt.Printf(", -compare p50 %v", last.st.p50.Round(10*time.Microsecond))
+		}
+		fmt.Println()
 	}
 	if mem.loaded, err = goroutines(t.facade); err != nil {
 		return mem, nil, err
@@ -141,9 +156,10 @@ const goroutineSlack = 2
 
 // Server labels in the tables.
 const (
-	facadeName = "facade"
-	floorName  = "floor"
-	sharedName = "facade, one shared caller"
+	facadeName  = "facade"
+	floorName   = "floor"
+	sharedName  = "facade, one shared caller"
+	compareName = "facade built by -compare"
 )
 
 // measurePair measures the facade and the floor (and, with several clients, the facade
@@ -159,6 +175,9 @@ func measurePair(ctx context.Context, s settings, t *trio, hc *http.Client, L ti
 	targets := []target{{facadeName, t.facade, false}, {floorName, t.floor, false}}
 	if clients > 1 {
 		targets = append(targets, target{sharedName, t.facade, true})
+	}
+	if t.compare != nil {
+		targets = append(targets, target{compareName, t.compare, false})
 	}
 	n := len(targets)
 	rows := make([]latRow, n)

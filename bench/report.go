@@ -121,14 +121,22 @@ func writeLatency(p func(string, ...any), r report) {
 		}
 	}
 	f, fl := r.row(20*time.Millisecond, 1, facadeName), r.row(20*time.Millisecond, 1, floorName)
-	d := delta(f.st.p50, fl.st.p50)
-	p("\nTarget: facade p50 within 1 ms of the floor's at L = 20 ms with 1 client: Δ p50 = %+.2f ms, %s.\n", d, met(d <= 1 && f.run.requests > 0))
+	if f.run.requests == 0 || fl.run.requests == 0 {
+		p("\nTarget: facade p50 within 1 ms of the floor's at L = 20 ms with 1 client: not measured in this run (see `-latencies`, `-clients`).\n")
+	} else {
+		d := delta(f.st.p50, fl.st.p50)
+		p("\nTarget: facade p50 within 1 ms of the floor's at L = 20 ms with 1 client: Δ p50 = %+.2f ms, %s.\n", d, met(d <= 1))
+	}
 	p("![p50 latency against injected upstream latency, 1 client](latency.svg)\n")
 }
 
 func writeThroughput(p func(string, ...any), r report) {
 	f, fl := r.row(0, 16, facadeName), r.row(0, 16, floorName)
 	p("## 3. Throughput and CPU at L = 0, 16 clients\n")
+	if f.run.requests == 0 || fl.run.requests == 0 {
+		p("Not measured in this run (see `-latencies`, `-clients`).\n")
+		return
+	}
 	p("The same measurements as the L = 0, 16-client rows above. CPU per request is utime+stime from `/proc/<pid>/stat` (10 ms ticks) over the measured windows, divided by the requests served.\n")
 	p("| server | req/s | errors | server CPU ms/req | upstream CPU ms/req | load generator CPU ms/req | upstream calls/req |")
 	p("|---|---:|---:|---:|---:|---:|---:|")
