@@ -25,7 +25,7 @@ import (
 func main() {
 	quick := flag.Bool("quick", false, "short measurements, for a smoke run")
 	out := flag.String("out", "", "directory for RESULTS.md and latency.svg (default: bench/ of the module)")
-	duration := flag.Duration("duration", 10*time.Second, "length of each measurement of one server at one setting (split in two rounds)")
+	duration := flag.Duration("duration", 10*time.Second, "length of each measurement of one server at one setting (split in rounds that alternate the servers)")
 	latencies := flag.String("latencies", "0ms,5ms,20ms", "upstream latencies L to measure at, comma-separated")
 	clients := flag.String("clients", "1,16", "numbers of concurrent clients to measure with, comma-separated")
 	compare := flag.String("compare", "", "path of another facade binary (go build -o) to measure alongside, in the same rounds: A/B of a change")
