@@ -124,7 +124,7 @@ func TestBrowserGraphiQL(t *testing.T) {
 		"totalCount": len(all),
 		"headers":    map[string]string{"Authorization": demo.Authorization, "X-User-Id": up.CallerID()},
 	})
-	runScript(t, 90*time.Second, "node", "e2e/graphiql.mjs", base, expect, artifact(t, "graphiql.png"))
+	runScript(t, 120*time.Second, "node", "e2e/graphiql.mjs", base, expect, artifact(t, "graphiql.png"))
 }
 
 func TestBrowserExplorer(t *testing.T) {
@@ -139,7 +139,7 @@ func TestBrowserExplorer(t *testing.T) {
 			"groupIds":   up.GroupIDs(up.CallerID(), plainGroup, "platform"),
 		},
 	})
-	runScript(t, 120*time.Second, "node", "e2e/explorer.mjs", base, expect, artifact(t, "explorer.png"))
+	runScript(t, 150*time.Second, "node", "e2e/explorer.mjs", base, expect, artifact(t, "explorer.png"))
 }
 
 // One owner's GET /users/{id} fails: each of that owner's groups shows the error on
@@ -183,7 +183,7 @@ func TestBrowserExplorerOwnerFailure(t *testing.T) {
 		// them, as a gateway in front of a real deployment would.
 		"headers": creds,
 	})
-	runScript(t, 120*time.Second, "node", "e2e/explorer.mjs", base, expect, artifact(t, "explorer-owner-error.png"))
+	runScript(t, 150*time.Second, "node", "e2e/explorer.mjs", base, expect, artifact(t, "explorer-owner-error.png"))
 	if up.Path(usersPath) == 0 {
 		t.Fatal("the failing owner was never asked for")
 	}

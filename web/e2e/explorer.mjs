@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import { deadline, fail, openPage } from './lib.mjs';
 
-deadline(90_000);
+deadline(140_000);
 const [baseURL, expectFile, screenshot] = process.argv.slice(2);
 const expect = JSON.parse(fs.readFileSync(expectFile, 'utf8'));
 const ownerErrors = expect.ownerErrors ?? {};

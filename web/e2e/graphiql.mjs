@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { deadline, fail, openPage } from './lib.mjs';
 
-deadline(60_000);
+deadline(110_000);
 const [baseURL, expectFile, screenshot] = process.argv.slice(2);
 const expect = JSON.parse(fs.readFileSync(expectFile, 'utf8'));
 

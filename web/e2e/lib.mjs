@@ -41,7 +41,7 @@ export async function openPage(url, options = {}) {
     extraHTTPHeaders: options.extraHTTPHeaders,
   });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000); // a shared CI machine running -race tests alongside can be slow
 
   const origin = new URL(url).origin;
   const requests = [];
