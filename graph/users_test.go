@@ -191,14 +191,7 @@ func TestPageOwnersFetchedInOneWave(t *testing.T) {
 	}{{0, true}, {5, false}} {
 		t.Run(fmt.Sprintf("fanout=%d", tc.fanout), func(t *testing.T) {
 			e := newEnv(t, envOptions{graph: Options{UserFanout: tc.fanout}})
-			var ids struct {
-				UserGroups struct{ Nodes []struct{ OwnerID string } }
-			}
-			e.mustDo(t, `{ userGroups(first: 60) { nodes { ownerId } } }`, &ids)
-			distinct := map[string]bool{}
-			for _, n := range ids.UserGroups.Nodes {
-				distinct[n.OwnerID] = true
-			}
+			distinct := pageOwners(t, e, 60)
 			var inFlight, peak atomic.Int64
 			all := make(chan struct{})
 			var once sync.Once
@@ -241,13 +234,24 @@ func TestPageOwnersFetchedInOneWave(t *testing.T) {
 func TestNaiveUserFetchIsNPlusOne(t *testing.T) {
 	e := newEnv(t, envOptions{graph: Options{NaiveUserFetch: true}, koodrive: []koodrive.Option{koodrive.WithoutCoalescing()}})
 	e.mustDo(t, `{ userGroups(first: 50) { nodes { owner { userId } } } }`, nil)
-	users := 0
-	for _, id := range e.up.UserIDs() {
-		users += e.up.Path(usersPath + id)
-	}
-	if users != 50 {
+	if users := userCallCount(e); users != 50 {
 		t.Fatalf("%d user calls for 50 owner fields, want 50", users)
 	}
+}
+
+// pageOwners is the distinct owners of the caller's first n user groups (which costs
+// no user call).
+func pageOwners(t *testing.T, e *testEnv, n int) map[string]bool {
+	t.Helper()
+	var ids struct {
+		UserGroups struct{ Nodes []struct{ OwnerID string } }
+	}
+	e.mustDo(t, fmt.Sprintf(`{ userGroups(first: %d) { nodes { ownerId } } }`, n), &ids)
+	distinct := map[string]bool{}
+	for _, n := range ids.UserGroups.Nodes {
+		distinct[n.OwnerID] = true
+	}
+	return distinct
 }
 
 // userCallCount is the GET /users calls the demo KooDrive has served.
@@ -280,14 +284,7 @@ func TestPageOwnersStartWithThePage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			obs := &fakeObserver{}
 			e := newEnv(t, envOptions{graph: Options{Observer: obs}})
-			var ids struct {
-				UserGroups struct{ Nodes []struct{ OwnerID string } }
-			}
-			e.mustDo(t, `{ userGroups(first: 30) { nodes { ownerId } } }`, &ids)
-			distinct := map[string]bool{}
-			for _, n := range ids.UserGroups.Nodes {
-				distinct[n.OwnerID] = true
-			}
+			distinct := pageOwners(t, e, 30)
 			var opts []client.Option
 			if tc.vars != nil {
 				opts = append(opts, func(bd *client.Request) { bd.Variables = tc.vars })
