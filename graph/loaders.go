@@ -56,9 +56,17 @@ func (r *Resolver) userByID(ctx context.Context, id string) (*model.User, error)
 
 // prefetchUsers starts the calls for ids now, ahead of the fields that will load them:
 // a group page names its owners long before gqlgen reaches each owner field.
-func (r *Resolver) prefetchUsers(ctx context.Context, ids []string) {
+func (r *Resolver) prefetchUsers(ctx context.Context, ids []string) []*userCall {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok && !r.opts.NaiveUserFetch {
-		l.users.start(ctx, ids)
+		return l.users.start(ctx, ids)
+	}
+	return nil
+}
+
+// awaitUsers returns once every call has ended (each ends with its context).
+func awaitUsers(calls []*userCall) {
+	for _, c := range calls {
+		<-c.done
 	}
 }
 
