@@ -2,7 +2,7 @@
 // calls per operation, latency at injected upstream latencies, throughput, CPU, memory
 // and goroutines. It writes RESULTS.md and latency.svg.
 //
-//	go run ./bench          # full run, a few minutes
+//	go run ./bench          # full run, about 5 minutes
 //	go run ./bench -quick   # smoke run
 package main
 
@@ -93,7 +93,7 @@ func newSettings(quick, explicitDuration bool, duration time.Duration, latencies
 func runBench(s settings, out string) error {
 	duration, quick := s.duration, s.quick
 	// Everything the run does fits well within this; it is a backstop, not a budget.
-	budget := 30*time.Duration(len(s.latencies)*len(s.clients))*duration/6 + 15*time.Minute
+	budget := 30*time.Duration(len(s.latencies)*len(s.clients))*soloFactor*duration/6 + 15*time.Minute
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, budget)
