@@ -18,7 +18,7 @@ type Options struct {
 	// Waiting only delays the first call (250 µs left the facade 1.5 ms behind the
 	// floor, bench/). A page's owners do not wait at all: they start with the page.
 	LoaderWait time.Duration
-	// UserFanout caps concurrent GET /users calls of one batch; at or above a page's
+	// UserFanout caps one request's concurrent GET /users calls; at or above a page's
 	// distinct owners (at most 100) a page's owners are fetched in one wave.
 	UserFanout int
 	// MaxUpstreamPages bounds the upstream pages one userGroups field may read.
