@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,25 +18,6 @@ import (
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
-// fuzzLogs keeps what the facade logged for one input.
-type fuzzLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *fuzzLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *fuzzLogs) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.buf.String()
-	l.buf.Reset()
-	return s
-}
 
 // FuzzQueryEndpoint sends arbitrary requests to /query of the handler server.go builds,
 // in demo mode in front of the demo KooDrive: no input may panic, give a 5xx, answer a
@@ -58,7 +38,7 @@ func FuzzQueryEndpoint(f *testing.F) {
 		f.Fatal(err)
 	}
 	cfg.RequestTimeout = 5 * time.Second
-	logs := &fuzzLogs{}
+	logs := &lockedBuffer{}
 	demoCaller := &koodrive.Caller{Authorization: demo.Authorization, UserID: up.CallerID()}
 	opts := graph.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection, DemoCaller: demoCaller}
 	resolver := graph.New(kd, slog.New(slog.NewTextHandler(logs, nil)), opts)

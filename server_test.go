@@ -84,6 +84,15 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// take returns what was written since the last take.
+func (l *lockedBuffer) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
+}
+
 type gqlResponse struct {
 	Data   map[string]any
 	Errors []struct {
