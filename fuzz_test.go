@@ -18,7 +18,6 @@ import (
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
-
 // FuzzQueryEndpoint sends arbitrary requests to /query of the handler server.go builds,
 // in demo mode in front of the demo KooDrive: no input may panic, give a 5xx, answer a
 // 200 that is not a GraphQL response, or show the demo token.
