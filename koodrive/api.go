@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -63,8 +62,7 @@ func (c *Client) userCacheKey(ctx context.Context, userID string) [sha256.Size]b
 	if c.userCache == nil {
 		return [sha256.Size]byte{}
 	}
-	caller := CallerFrom(ctx)
-	return sha256.Sum256([]byte(strings.Join([]string{caller.Authorization, caller.UserID, caller.Language, userID}, "\x00")))
+	return callerHash(CallerFrom(ctx), userID)
 }
 
 // SourceType is the upstream sourceType filter.

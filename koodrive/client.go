@@ -203,10 +203,16 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 }
 
 // callKey identifies calls that may share one answer: same request, same caller
-// credentials and language. Hashed, so tokens are not kept as map keys.
+// credentials and language.
 func callKey(op, target string, caller Caller) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{op, target, caller.Authorization, caller.UserID, caller.Language}, "\x00")))
+	sum := callerHash(caller, op, target)
 	return string(sum[:])
+}
+
+// callerHash hashes parts with the caller's credentials and language, for keys that must
+// never match across callers; hashed, so tokens are not kept as map keys.
+func callerHash(caller Caller, parts ...string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(strings.Join(append([]string{caller.Authorization, caller.UserID, caller.Language}, parts...), "\x00")))
 }
 
 // withRetries makes the attempts of one call: retrying network errors, 5xx but 501,
