@@ -57,7 +57,9 @@ func complexity() ComplexityRoot {
 
 // shapeLimit refuses operations too deep, too wide at the root or with too many
 // aliases. It walks the operation with fragments expanded, within a visit budget, so a
-// fragment bomb is refused instead of walked.
+// fragment bomb is refused instead of walked. It also refuses @defer: the transports
+// answer with one response, so deferred fields would come back null with "hasNext"
+// and never follow.
 type shapeLimit struct{ limits Limits }
 
 var _ interface {
@@ -79,10 +81,12 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, rc *graphql.Operat
 	case roots > l.limits.MaxRootFields:
 		return limitError("TOO_MANY_ROOT_FIELDS", fmt.Sprintf("the operation has %d root fields; at most %d are allowed", roots, l.limits.MaxRootFields))
 	}
-	w.walk(rc.Operation.SelectionSet, 1)
+	w.walk(rc.Operation.SelectionSet, 1, false)
 	switch {
 	case w.overBudget:
 		return limitError("QUERY_TOO_LARGE", "the operation expands to too many fields")
+	case w.deferred:
+		return limitError("DEFER_UNSUPPORTED", "@defer is not supported: every field comes in the one response; remove the directive")
 	case w.maxDepth > l.limits.MaxDepth:
 		return limitError("QUERY_TOO_DEEP", fmt.Sprintf("the operation nests %d fields deep; at most %d are allowed", w.maxDepth, l.limits.MaxDepth))
 	case w.aliases > l.limits.MaxAliases:
@@ -100,6 +104,7 @@ type shapeWalker struct {
 	overBudget bool
 	maxDepth   int
 	aliases    int
+	deferred   bool // a fragment reached from the operation carries @defer
 }
 
 // fields calls visit for each field of set, fragments expanded, until the budget ends.
@@ -114,8 +119,10 @@ func (w *shapeWalker) fields(set ast.SelectionSet, visit func(*ast.Field)) {
 			w.budget--
 			visit(s)
 		case *ast.InlineFragment:
+			w.deferred = w.deferred || s.Directives.ForName("defer") != nil
 			w.fields(s.SelectionSet, visit)
 		case *ast.FragmentSpread:
+			w.deferred = w.deferred || s.Directives.ForName("defer") != nil
 			if s.Definition != nil {
 				w.fields(s.Definition.SelectionSet, visit)
 			}
@@ -129,15 +136,17 @@ func (w *shapeWalker) count(set ast.SelectionSet) int {
 	return n
 }
 
-func (w *shapeWalker) walk(set ast.SelectionSet, depth int) {
+// walk counts depth and aliases outside introspection (it has its own switch), and
+// walks introspection too, for @defer and the budget.
+func (w *shapeWalker) walk(set ast.SelectionSet, depth int, introspection bool) {
 	w.fields(set, func(f *ast.Field) {
-		if f.Name == "__schema" || f.Name == "__type" {
-			return // introspection has its own switch; the token limit bounds it
+		introspection := introspection || f.Name == "__schema" || f.Name == "__type"
+		if !introspection {
+			if f.Alias != "" && f.Alias != f.Name {
+				w.aliases++
+			}
+			w.maxDepth = max(w.maxDepth, depth)
 		}
-		if f.Alias != "" && f.Alias != f.Name {
-			w.aliases++
-		}
-		w.maxDepth = max(w.maxDepth, depth)
-		w.walk(f.SelectionSet, depth+1)
+		w.walk(f.SelectionSet, depth+1, introspection)
 	})
 }

@@ -24,6 +24,11 @@ func TestLimits(t *testing.T) {
 		{"complexity", Limits{}, costly, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"tokens", Limits{}, tokens, "GRAPHQL_PARSE_FAILED"},
 		{"fragment bomb", Limits{MaxTokens: 100_000}, fragmentBomb(24), "QUERY_TOO_LARGE"},
+		{"@defer inline", Limits{}, `{ userGroups(first: 2) { edges { node { groupId ... @defer { owner { name } } } } } }`, "DEFER_UNSUPPORTED"},
+		{"@defer spread", Limits{}, `{ viewer { ...V @defer(label: "v") } } fragment V on User { name }`, "DEFER_UNSUPPORTED"},
+		{"@defer in introspection", Limits{}, `{ __schema { types { name ... @defer { fields { name } } } } }`, "DEFER_UNSUPPORTED"},
+		{"introspection bomb", Limits{MaxTokens: 100_000}, introspectionBomb(24), "QUERY_TOO_LARGE"},
+		{"@defer nested", Limits{}, `{ viewer { ...V } } fragment V on User { ... on User @defer { name } }`, "DEFER_UNSUPPORTED"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,3 +111,15 @@ fragment TypeRef on __Type {
   kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }`
+
+// introspectionBomb is fragmentBomb inside __schema, where depth and aliases are not
+// counted but the walk's budget still holds.
+func introspectionBomb(n int) string {
+	var b strings.Builder
+	b.WriteString("query { __schema { ...F0 } }\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fragment F%d on __Schema { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, "fragment F%d on __Schema { queryType { name } }\n", n)
+	return b.String()
+}
