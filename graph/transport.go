@@ -164,7 +164,46 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeJSON(w, media, http.StatusOK, responses(ctx))
+	writeResult(w, media, responses(ctx))
+}
+
+// writeResult writes an executed operation's response byte for byte as json.Marshal
+// would, without its second pass over data: gqlgen wrote data as compact JSON already,
+// and json.Marshal would scan all of it again (most of the bytes) to check and re-compact
+// it. Only json.Marshal's HTML escaping is applied to it.
+func writeResult(w http.ResponseWriter, media string, resp *graphql.Response) {
+	if len(resp.Data) == 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
+		writeJSON(w, media, http.StatusOK, resp) // no data, or incremental (@defer is refused)
+		return
+	}
+	var b bytes.Buffer
+	b.Grow(len(resp.Data) + 256)
+	b.WriteByte('{')
+	if len(resp.Errors) > 0 {
+		errs, err := json.Marshal(resp.Errors)
+		if err != nil {
+			writeJSON(w, media, http.StatusOK, resp)
+			return
+		}
+		b.WriteString(`"errors":`)
+		b.Write(errs)
+		b.WriteByte(',')
+	}
+	b.WriteString(`"data":`)
+	json.HTMLEscape(&b, resp.Data)
+	if len(resp.Extensions) > 0 {
+		ext, err := json.Marshal(resp.Extensions)
+		if err != nil {
+			writeJSON(w, media, http.StatusOK, resp)
+			return
+		}
+		b.WriteString(`,"extensions":`)
+		b.Write(ext)
+	}
+	b.WriteByte('}')
+	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Bytes())
 }
 
 func refuseOperationOverGET(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string) {

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
@@ -230,6 +234,33 @@ func TestTransportRefusesUnacceptableAccept(t *testing.T) {
 		res := e.serveHTTP(tc, "text/html")
 		if res.Code != http.StatusNotAcceptable || res.Header().Get("Content-Type") != acceptJSON+"; charset=utf-8" {
 			t.Errorf("%s: status %d, Content-Type %q; want 406 in application/json: %s", tc.method, res.Code, res.Header().Get("Content-Type"), res.Body)
+		}
+	}
+}
+
+// TestWriteResultIsJSONMarshal: the spliced response is json.Marshal's, byte for byte,
+// for data with characters json.Marshal escapes, errors and extensions.
+func TestWriteResultIsJSONMarshal(t *testing.T) {
+	data := json.RawMessage(`{"userGroups":{"edges":[{"node":{"name":"<b>R&D</b> \u2028 ok","owner":null}}]}}`)
+	errs := gqlerror.List{{Message: "owner <failed>", Path: ast.Path{ast.PathName("userGroups"), ast.PathIndex(0)}, Extensions: map[string]any{"code": "UPSTREAM_ERROR"}}}
+	for name, resp := range map[string]*graphql.Response{
+		"data":                    {Data: data},
+		"data and errors":         {Data: data, Errors: errs},
+		"data, errors, extension": {Data: data, Errors: errs, Extensions: map[string]any{"traceId": "t<1>"}},
+		"no data":                 {Errors: errs},
+		"null data":               {Data: json.RawMessage(`null`), Errors: errs},
+	} {
+		rec := httptest.NewRecorder()
+		writeResult(rec, mediaJSON, resp)
+		want, err := json.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Body.String(); got != string(want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != mediaJSON+"; charset=utf-8" {
+			t.Errorf("%s: status %d, content type %q", name, rec.Code, rec.Header().Get("Content-Type"))
 		}
 	}
 }
