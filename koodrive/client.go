@@ -265,7 +265,7 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) 
 	}
 	c.reach.record(true, start)
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBodyBytes+1))
+	body, err := readBody(resp, c.maxBodyBytes)
 	c.observer.UpstreamCall(op, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return &response{status: resp.StatusCode}, err // keep the status for the error
@@ -275,6 +275,17 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) 
 		out.body, out.tooLarge = nil, true
 	}
 	return out, nil
+}
+
+// readBody reads at most limit+1 bytes of resp's body (one more says it is too large),
+// in one allocation when the length is announced and within the limit.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		body := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, body)
+		return body, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
 
 func (c *Client) setHeaders(req *http.Request, caller Caller) {

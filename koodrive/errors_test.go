@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +134,30 @@ func TestMaxBodyBytes(t *testing.T) {
 		if err != nil || u.Name == nil || len(*u.Name) != limit-len(head)-len(tail) {
 			t.Fatalf("GetUser with a %d-byte body and a %d-byte limit = %+v, %v; want the user", limit, limit, u, err)
 		}
+	})
+	t.Run("announced length within the limit is read whole", func(t *testing.T) {
+		f := setup(t, WithMaxBodyBytes(8<<10))
+		body := envelopeOfSize(6 << 10) // past the server's buffer: sent in more than one write
+		f.mux.HandleFunc("GET /koodrive/ose/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			for i := 0; i < len(body); i += 1000 {
+				_, _ = io.WriteString(w, body[i:min(i+1000, len(body))])
+				w.(http.Flusher).Flush()
+			}
+		})
+		u, err := f.client.GetUser(callerContext(t, testCaller()), "1")
+		if err != nil || u.Name == nil || len(*u.Name) != len(body)-len(head)-len(tail) {
+			t.Fatalf("GetUser with an announced %d-byte body = %+v, %v; want the user", len(body), u, err)
+		}
+	})
+	t.Run("announced length over the limit", func(t *testing.T) {
+		f := setup(t, WithMaxBodyBytes(limit))
+		f.mux.HandleFunc("GET /koodrive/ose/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(limit+1))
+			fmt.Fprint(w, envelopeOfSize(limit+1))
+		})
+		_, err := f.client.GetUser(callerContext(t, testCaller()), "1")
+		checkError(t, err, wantError{op: "GetUser", status: 200, kind: ErrBadResponse, traceID: testTraceID, mustNotSay: []string{"xxxx"}})
 	})
 	t.Run("one byte over the limit", func(t *testing.T) {
 		f := setup(t, WithMaxBodyBytes(limit))
