@@ -18,34 +18,20 @@ import (
 
 // replayTransport answers each upstream URL with what the demo KooDrive answered the
 // first time it was asked, in process, after delay: no sockets and no upstream work per
-// call, so a benchmark over it measures only the client's own CPU. It also times the
-// phases of one request, to show where a latency gap sits.
+// call, so a benchmark over it measures only the client's own CPU.
 type replayTransport struct {
-	up    *demo.Upstream
-	delay time.Duration
-
+	up      *demo.Upstream
+	delay   time.Duration
 	mu      sync.Mutex
 	answers map[string]*httptest.ResponseRecorder
-	calls   int
-	phases  requestPhases
-}
-
-// requestPhases are the instants of one request that split its latency.
-type requestPhases struct {
-	start, pageAnswered, firstOwnerAsked, lastAnswered time.Time
 }
 
 func (t *replayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		_ = req.Body.Close()
 	}
-	isUser := strings.HasPrefix(req.URL.Path, usersPath)
 	key := req.URL.RequestURI()
 	t.mu.Lock()
-	t.calls++
-	if isUser && t.phases.firstOwnerAsked.IsZero() {
-		t.phases.firstOwnerAsked = time.Now()
-	}
 	rec, ok := t.answers[key]
 	if !ok {
 		rec = httptest.NewRecorder()
@@ -56,12 +42,6 @@ func (t *replayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.delay > 0 {
 		time.Sleep(t.delay)
 	}
-	t.mu.Lock()
-	t.phases.lastAnswered = time.Now()
-	if !isUser {
-		t.phases.pageAnswered = t.phases.lastAnswered
-	}
-	t.mu.Unlock()
 	body := rec.Body.Bytes()
 	return &http.Response{
 		StatusCode: rec.Code, Status: http.StatusText(rec.Code), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
@@ -70,37 +50,90 @@ func (t *replayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// BenchmarkReplayUserGroups50 serves the load query one request at a time, facade and
-// floor side by side, over replayed upstream answers: the difference in ns/op is the
-// facade's own CPU on the request's path (gqlgen's execution, the adapter, the loader,
-// JSON). With a delay per call, as at L > 0, the phase metrics say where it sits: before
-// the group page is asked, between the page's answer and the first owner call, and after
-// the last answer until the response is written.
+// phaseTransport counts the upstream calls of one request and times its phases, to
+// show where a latency gap sits: before the group page is answered, between that
+// answer and the first owner call, and after the last answer until the response is
+// written.
+type phaseTransport struct {
+	next http.RoundTripper
+
+	mu     sync.Mutex
+	calls  int
+	phases requestPhases
+}
+
+type requestPhases struct {
+	start, pageAnswered, firstOwnerAsked, lastAnswered time.Time
+}
+
+func (t *phaseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	isUser := strings.HasPrefix(req.URL.Path, usersPath)
+	t.mu.Lock()
+	t.calls++
+	if isUser && t.phases.firstOwnerAsked.IsZero() {
+		t.phases.firstOwnerAsked = time.Now()
+	}
+	t.mu.Unlock()
+	resp, err := t.next.RoundTrip(req)
+	t.mu.Lock()
+	t.phases.lastAnswered = time.Now()
+	if !isUser {
+		t.phases.pageAnswered = t.phases.lastAnswered
+	}
+	t.mu.Unlock()
+	return resp, err
+}
+
+// BenchmarkPhasesUserGroups50 serves the load query one request at a time, facade and
+// floor side by side, over three upstreams: replayed answers (only the servers' own CPU
+// is measured), replayed answers after 1 ms, and the demo KooDrive on loopback at
+// L = 20 ms, as in the latency runs. Besides ns/op, it reports the phases of a request
+// (µs-to-page excludes the upstream's delay).
 //
-//	go test -run '^$' -bench Replay -benchmem -count 6 ./bench
-func BenchmarkReplayUserGroups50(b *testing.B) {
+//	go test -run '^$' -bench Phases -benchmem -count 6 ./bench
+func BenchmarkPhasesUserGroups50(b *testing.B) {
 	up := demo.New(demo.Options{})
-	const base = "http://koodrive.replay"
+	slow := demo.New(demo.Options{Latency: 20 * time.Millisecond})
+	slowSrv := httptest.NewServer(slow)
+	defer slowSrv.Close()
+	upstreams := []struct {
+		name  string
+		base  string
+		delay time.Duration
+		next  func() http.RoundTripper
+	}{
+		{"replay", "http://koodrive.replay", 0, func() http.RoundTripper {
+			return &replayTransport{up: up, answers: map[string]*httptest.ResponseRecorder{}}
+		}},
+		{"replay-1ms", "http://koodrive.replay", time.Millisecond, func() http.RoundTripper {
+			return &replayTransport{up: up, delay: time.Millisecond, answers: map[string]*httptest.ResponseRecorder{}}
+		}},
+		{"loopback-20ms", slowSrv.URL, 20 * time.Millisecond, func() http.RoundTripper { return newRest("").hc.Transport }},
+	}
 	servers := []struct {
 		name    string
-		handler func(b *testing.B, t *replayTransport) http.Handler
+		handler func(b *testing.B, base string, t http.RoundTripper) http.Handler
 	}{
-		{"facade", func(b *testing.B, t *replayTransport) http.Handler {
+		{"facade", func(b *testing.B, base string, t http.RoundTripper) http.Handler {
 			kd, err := koodrive.New(base, koodrive.WithHTTPClient(&http.Client{Transport: t}))
 			if err != nil {
 				b.Fatal(err)
 			}
 			return graph.New(kd, slog.New(slog.DiscardHandler), graph.Options{}).NewHandler()
 		}},
-		{"floor", func(_ *testing.B, t *replayTransport) http.Handler {
+		{"floor", func(_ *testing.B, base string, t http.RoundTripper) http.Handler {
 			return http.HandlerFunc((&rest{base: base, hc: &http.Client{Transport: t}}).serveFloor)
 		}},
 	}
-	for _, delay := range []time.Duration{0, time.Millisecond} {
+	for _, u := range upstreams {
 		for _, s := range servers {
-			b.Run("delay="+delay.String()+"/"+s.name, func(b *testing.B) {
-				t := &replayTransport{up: up, delay: delay, answers: map[string]*httptest.ResponseRecorder{}}
-				h := s.handler(b, t)
+			b.Run(u.name+"/"+s.name, func(b *testing.B) {
+				inner := u.next()
+				if tr, ok := inner.(*http.Transport); ok {
+					defer tr.CloseIdleConnections()
+				}
+				t := &phaseTransport{next: inner}
+				h := s.handler(b, u.base, t)
 				var before, between, after time.Duration
 				b.ReportAllocs()
 				for b.Loop() {
@@ -118,7 +151,7 @@ func BenchmarkReplayUserGroups50(b *testing.B) {
 						b.Fatalf("request failed: %d, %d upstream calls: %s", rec.Code, t.calls, rec.Body.Bytes())
 					}
 					p := t.phases
-					before += p.pageAnswered.Sub(p.start) - delay
+					before += p.pageAnswered.Sub(p.start) - u.delay
 					between += p.firstOwnerAsked.Sub(p.pageAnswered)
 					after += end.Sub(p.lastAnswered)
 				}
