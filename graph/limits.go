@@ -55,11 +55,14 @@ func complexity() ComplexityRoot {
 	return c
 }
 
+// The transports answer with one response, so a deferred fragment would come back null
+// with "hasNext" and never follow: @defer (in gqlparser's prelude) leaves the schema, so
+// validation refuses it as an unknown directive and introspection does not offer it.
+func init() { delete(parsedSchema.Directives, "defer") }
+
 // shapeLimit refuses operations too deep, too wide at the root or with too many
 // aliases. It walks the operation with fragments expanded, within a visit budget, so a
-// fragment bomb is refused instead of walked. It also refuses @defer: the transports
-// answer with one response, so deferred fields would come back null with "hasNext"
-// and never follow.
+// fragment bomb is refused instead of walked.
 type shapeLimit struct{ limits Limits }
 
 var _ interface {
@@ -85,8 +88,6 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, rc *graphql.Operat
 	switch {
 	case w.overBudget:
 		return limitError("QUERY_TOO_LARGE", "the operation expands to too many fields")
-	case w.deferred:
-		return limitError("DEFER_UNSUPPORTED", "@defer is not supported: every field comes in the one response; remove the directive")
 	case w.maxDepth > l.limits.MaxDepth:
 		return limitError("QUERY_TOO_DEEP", fmt.Sprintf("the operation nests %d fields deep; at most %d are allowed", w.maxDepth, l.limits.MaxDepth))
 	case w.aliases > l.limits.MaxAliases:
@@ -104,7 +105,6 @@ type shapeWalker struct {
 	overBudget bool
 	maxDepth   int
 	aliases    int
-	deferred   bool // a fragment reached from the operation carries @defer
 }
 
 // fields calls visit for each field of set, fragments expanded, until the budget ends.
@@ -119,10 +119,8 @@ func (w *shapeWalker) fields(set ast.SelectionSet, visit func(*ast.Field)) {
 			w.budget--
 			visit(s)
 		case *ast.InlineFragment:
-			w.deferred = w.deferred || s.Directives.ForName("defer") != nil
 			w.fields(s.SelectionSet, visit)
 		case *ast.FragmentSpread:
-			w.deferred = w.deferred || s.Directives.ForName("defer") != nil
 			if s.Definition != nil {
 				w.fields(s.Definition.SelectionSet, visit)
 			}
@@ -136,8 +134,8 @@ func (w *shapeWalker) count(set ast.SelectionSet) int {
 	return n
 }
 
-// walk counts depth and aliases outside introspection (it has its own switch), and
-// walks introspection too, for @defer and the budget.
+// walk counts depth and aliases outside introspection (it has its own switch); it
+// walks introspection too, within the same budget.
 func (w *shapeWalker) walk(set ast.SelectionSet, depth int, introspection bool) {
 	w.fields(set, func(f *ast.Field) {
 		introspection := introspection || f.Name == "__schema" || f.Name == "__type"

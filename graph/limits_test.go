@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,11 +25,7 @@ func TestLimits(t *testing.T) {
 		{"complexity", Limits{}, costly, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"tokens", Limits{}, tokens, "GRAPHQL_PARSE_FAILED"},
 		{"fragment bomb", Limits{MaxTokens: 100_000}, fragmentBomb(24), "QUERY_TOO_LARGE"},
-		{"@defer inline", Limits{}, `{ userGroups(first: 2) { edges { node { groupId ... @defer { owner { name } } } } } }`, "DEFER_UNSUPPORTED"},
-		{"@defer spread", Limits{}, `{ viewer { ...V @defer(label: "v") } } fragment V on User { name }`, "DEFER_UNSUPPORTED"},
-		{"@defer in introspection", Limits{}, `{ __schema { types { name ... @defer { fields { name } } } } }`, "DEFER_UNSUPPORTED"},
 		{"introspection bomb", Limits{MaxTokens: 100_000}, introspectionBomb(24), "QUERY_TOO_LARGE"},
-		{"@defer nested", Limits{}, `{ viewer { ...V } } fragment V on User { ... on User @defer { name } }`, "DEFER_UNSUPPORTED"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +48,42 @@ func TestLimitsLetRealQueriesThrough(t *testing.T) {
 	e.mustDo(t, "{ "+strings.Repeat("viewer { userId } ", 10)+" }", nil)
 	e.mustDo(t, "{ "+aliases(2, "p%d: userGroups(first: 100) { edges { node { owner { name } } } }")+" }", nil)
 	e.mustDo(t, introspectionQuery, nil)
+}
+
+// TestDeferIsRefused: the one-response transports cannot deliver deferred fragments, so
+// @defer is not in the schema: refused before any upstream call, and not offered.
+func TestDeferIsRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, q := range []string{
+		`{ userGroups(first: 2) { edges { node { groupId ... @defer { owner { name } } } } } }`,
+		`{ viewer { ...V @defer(label: "v") } } fragment V on User { name }`,
+		`{ viewer { ...V } } fragment V on User { ... on User @defer(if: false) { name } }`,
+		`{ __schema { types { name ... @defer { fields { name } } } } }`,
+	} {
+		errs, raw := e.do(t, q, nil, e.as()...)
+		if len(errs) == 0 || strings.Contains(raw, `"Data":{`) {
+			t.Errorf("%s: want validation errors and no data, got %s", q, raw)
+		}
+		for _, err := range errs { // gqlparser reports a fragment's directive once per visit
+			if err.code() != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(err.Message, "@defer") {
+				t.Errorf("%s: want validation errors naming @defer, got %s", q, raw)
+			}
+		}
+	}
+	if n := e.up.Calls(); n != 0 {
+		t.Fatalf("%d upstream calls for refused operations", n)
+	}
+	var schema struct {
+		Schema struct{ Directives []struct{ Name string } } `json:"__schema"`
+	}
+	e.mustDo(t, `{ __schema { directives { name } } }`, &schema)
+	var names []string
+	for _, d := range schema.Schema.Directives {
+		names = append(names, d.Name)
+	}
+	if slices.Contains(names, "defer") || !slices.Contains(names, "include") {
+		t.Fatalf("directives offered: %v; want @include and not @defer", names)
+	}
 }
 
 func TestIntrospectionAndSuggestionsSwitch(t *testing.T) {
