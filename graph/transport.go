@@ -150,6 +150,7 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
+		errs = distinct(errs)
 		status := http.StatusOK
 		if media == mediaGraphQLResponse {
 			status = http.StatusBadRequest
@@ -204,6 +205,21 @@ func writeResult(w http.ResponseWriter, media string, resp *graphql.Response) {
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())
+}
+
+// distinct drops repeated errors: gqlparser reports a problem inside a named fragment
+// once per visit of the fragment, which would show a client the same error twice.
+func distinct(errs gqlerror.List) gqlerror.List {
+	seen := make(map[string]bool, len(errs))
+	out := make(gqlerror.List, 0, len(errs))
+	for _, e := range errs {
+		key := fmt.Sprintf("%q %v %v", e.Message, e.Locations, e.Path)
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func refuseOperationOverGET(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string) {

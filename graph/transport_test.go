@@ -264,3 +264,20 @@ func TestWriteResultIsJSONMarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestValidationErrorsAreNotRepeated: gqlparser reports an error inside a named fragment
+// twice; a client reads it once.
+func TestValidationErrorsAreNotRepeated(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for q, want := range map[string]int{
+		`{ viewer { ...V } } fragment V on User { nme }`:                            1,
+		`{ viewer { ...V } } fragment V on User { ... on User @foo { name } }`:      1,
+		`{ viewer { ...V } } fragment V on User { nme dept }`:                       2,
+		`{ viewer { ...V } user(userId: "1") { ...V } } fragment V on User { nme }`: 1,
+	} {
+		errs, raw := e.do(t, q, nil, e.as()...)
+		if len(errs) != want {
+			t.Errorf("%s: %d errors, want %d: %s", q, len(errs), want, raw)
+		}
+	}
+}
