@@ -55,11 +55,6 @@ func complexity() ComplexityRoot {
 	return c
 }
 
-// The transports answer with one response, so a deferred fragment would come back null
-// with "hasNext" and never follow: @defer (in gqlparser's prelude) leaves the schema, so
-// validation refuses it as an unknown directive and introspection does not offer it.
-func init() { delete(parsedSchema.Directives, "defer") }
-
 // shapeLimit refuses operations too deep, too wide at the root or with too many
 // aliases. It walks the operation with fragments expanded, within a visit budget, so a
 // fragment bomb is refused instead of walked.

@@ -65,7 +65,7 @@ func listMayWait(ctx context.Context) bool {
 
 // withoutDefer stands in for graphql.NewDeferredGroup, which computes the object's path
 // and allocates a field set and a map for @defer's sake. @defer is not in the schema
-// (limits.go), so no field is ever deferred and the group stays empty.
+// (handler.go), so no field is ever deferred and the group stays empty.
 func withoutDefer(ctx context.Context) graphql.DeferredGroup {
 	return graphql.DeferredGroup{Context: ctx}
 }

@@ -14,8 +14,8 @@ var rewrites = []struct{ from, to string }{
 	// A goroutine per element of every list of objects; graph/lists.go walks a list in
 	// order when none of its elements can wait on KooDrive.
 	{"graphql.MarshalSliceConcurrently(", "marshalList("},
-	// A path and two allocations per object for @defer, which graph/limits.go removes
-	// from the schema.
+	// A path and two allocations per object for @defer, which graph/handler.go takes
+	// out of the schema.
 	{"graphql.NewDeferredGroup(ctx)", "withoutDefer(ctx)"},
 }
 
