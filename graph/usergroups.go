@@ -78,21 +78,23 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 			return nil, err
 		}
 		conn.TotalCount = page.Total
-		if prefetch { // the owners of the groups this page adds
-			end := min(len(page.Groups), pos.Skip+a.first-len(conn.Edges))
-			owners = append(owners, r.prefetchUsers(ctx, ownerIDs(page.Groups[min(pos.Skip, end):end]))...)
+		// This page adds groups [from, to): from the position, up to the Relay page's size.
+		from := min(pos.Skip, len(page.Groups))
+		to := min(len(page.Groups), from+a.first-len(conn.Edges))
+		if prefetch {
+			owners = append(owners, r.prefetchUsers(ctx, ownerIDs(page.Groups[from:to]))...)
 		}
-		for i := pos.Skip; i < len(page.Groups); i++ {
-			if len(conn.Edges) == a.first {
-				conn.PageInfo.HasNextPage = true // the rest of this upstream page
-				break
-			}
+		for i := from; i < to; i++ {
 			conn.Edges = append(conn.Edges, &model.UserGroupEdge{
 				Cursor: encodeCursor(edgePosition(filter, pos.Upstream, size, i, page)),
 				Node:   toGraphUserGroup(page.Groups[i]),
 			})
 		}
-		if conn.PageInfo.HasNextPage || page.NextCursor == "" {
+		if to < len(page.Groups) {
+			conn.PageInfo.HasNextPage = true // the rest of this upstream page
+			break
+		}
+		if page.NextCursor == "" {
 			break
 		}
 		if len(conn.Edges) == a.first {
