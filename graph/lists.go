@@ -14,7 +14,7 @@ import (
 // internal/execrewrite points the generated code here instead. Once a page's owners are
 // in, no edge waits for anything, and those goroutines only cost: stack growth and
 // scheduling were a third of a request's time after KooDrive's last answer
-// (BenchmarkReplayUserGroups50 in bench/, µs-after-last-answer).
+// (BenchmarkPhasesUserGroups50 in bench/, µs-after-last-answer).
 
 // marshalList marshals a list of n elements: in order on the caller's goroutine, unless
 // an element may wait on KooDrive, then as gqlgen does.
