@@ -108,7 +108,7 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
 	}
 	// gqlgen walks the edges once this returns: with every owner at hand no edge waits,
-	// so it may walk them in order on one goroutine (lists.go). Without a prefetch no
+	// so it may walk them in order on one goroutine (executor.go). Without a prefetch no
 	// owner is read: ownersSelected reads the selection as the executor does.
 	awaitUsers(owners)
 	conn.OwnersReady = !r.opts.NaiveUserFetch

@@ -1,7 +1,8 @@
-// Command execrewrite edits the executor gqlgen generates (graph/generated.go) for two
-// per-object costs gqlgen has no setting for; `go generate ./graph` runs it right after
-// gqlgen. Each rewrite names one call, and generation fails when gqlgen's output no
-// longer holds it (after an upgrade), rather than silently keeping gqlgen's cost.
+// Command execrewrite edits the executor gqlgen generates (graph/generated.go) for
+// per-object costs gqlgen has no setting for (see graph/executor.go); `go generate
+// ./graph` runs it right after gqlgen. Each rewrite names one piece of gqlgen's output,
+// and generation fails when the output no longer holds it (after an upgrade), rather
+// than silently keeping gqlgen's cost.
 package main
 
 import (
@@ -11,15 +12,17 @@ import (
 )
 
 var rewrites = []struct{ from, to string }{
-	// A goroutine per element of every list of objects; graph/lists.go walks a list in
+	// A goroutine per element of every list of objects; graph/executor.go walks a list in
 	// order when none of its elements can wait on KooDrive.
 	{"graphql.MarshalSliceConcurrently(", "marshalList("},
 	// A path and two allocations per object for @defer, which graph/handler.go takes
 	// out of the schema.
 	{"graphql.NewDeferredGroup(ctx)", "withoutDefer(ctx)"},
+	// Each object written through graphql.FieldSet's map of written keys.
+	{"\treturn out\n}", "\treturn objectJSON{fields: fields, values: out.Values}\n}"},
 }
 
-const note = "// Rewritten by graph/internal/execrewrite after gqlgen: see graph/lists.go.\n"
+const note = "// Rewritten by graph/internal/execrewrite after gqlgen: see graph/executor.go.\n"
 
 func main() {
 	if len(os.Args) != 2 {

@@ -1,9 +1,13 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,10 +18,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/koodrive/facade/graph/model"
 	"github.com/koodrive/facade/koodrive"
+	"github.com/koodrive/facade/koodrive/demo"
 )
 
 func TestListMayWait(t *testing.T) {
@@ -156,5 +162,48 @@ func TestMarshalListRecoversAPanickingElement(t *testing.T) {
 		if len(errs) != 1 || len(errs[0].Path) == 0 {
 			t.Fatalf("n=%d: want one error at the element's path, got %v", n, errs)
 		}
+	}
+}
+
+// TestObjectJSONIsFieldSet: an object writes the bytes graphql.FieldSet writes.
+func TestObjectJSONIsFieldSet(t *testing.T) {
+	fields := []graphql.CollectedField{{Field: &ast.Field{Alias: "userId"}}, {Field: &ast.Field{Alias: "name"}}, {Field: &ast.Field{Alias: "owner"}}, {Field: &ast.Field{Alias: "__typename"}}}
+	values := []graphql.Marshaler{graphql.MarshalString("42"), graphql.MarshalString(`"Ann" <a&b> ü` + "\n"), graphql.Null,
+		objectJSON{fields: fields[:1], values: []graphql.Marshaler{graphql.MarshalInt(7)}}}
+	set := graphql.NewFieldSet(fields)
+	copy(set.Values, values)
+	var want, got bytes.Buffer
+	set.MarshalGQL(&want)
+	objectJSON{fields: fields, values: values}.MarshalGQL(&got)
+	if got.String() != want.String() || !json.Valid(got.Bytes()) {
+		t.Fatalf("got  %s\nwant %s", got.String(), want.String())
+	}
+	var empty bytes.Buffer
+	objectJSON{}.MarshalGQL(&empty)
+	if empty.String() != "{}" {
+		t.Fatalf("empty object: %s", empty.String())
+	}
+}
+
+// TestRepeatedKeysAreMerged: a response key asked for twice is written once, its
+// selections merged, as the spec's field collection does.
+func TestRepeatedKeysAreMerged(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(
+		`{"query":"{ a: viewer { name } a: viewer { userId } viewer { name name n: name ... on User { name } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", demo.Authorization)
+	req.Header.Set("X-User-Id", e.up.CallerID())
+	e.handler.ServeHTTP(rec, req)
+	var me struct {
+		UserID, Name string
+	}
+	e.mustDo(t, `{ viewer { userId name } }`, &struct {
+		Viewer *struct{ UserID, Name string }
+	}{Viewer: &me})
+	want := fmt.Sprintf(`{"data":{"a":{"name":%q,"userId":%q},"viewer":{"name":%q,"n":%q}}}`, me.Name, me.UserID, me.Name, me.Name)
+	if rec.Body.String() != want {
+		t.Fatalf("got  %s\nwant %s", rec.Body.String(), want)
 	}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -9,12 +10,15 @@ import (
 	"github.com/koodrive/facade/graph/model"
 )
 
-// gqlgen's executor marshals every list of objects with a goroutine per element, so that
-// elements waiting on I/O wait together, and prepares every object for @defer.
-// internal/execrewrite points the generated code here instead. Once a page's owners are
-// in, no edge waits for anything, and those goroutines only cost: stack growth and
-// scheduling were a third of a request's time after KooDrive's last answer
-// (BenchmarkPhasesUserGroups50 in bench/, µs-after-last-answer).
+// What internal/execrewrite points gqlgen's generated executor at, for three costs it
+// has no setting for. gqlgen marshals every list of objects with a goroutine per element,
+// so that elements waiting on I/O wait together; once a page's owners are in, no edge
+// waits for anything, and those goroutines only cost: stack growth and scheduling were a
+// third of a request's time after KooDrive's last answer. It prepares every object for
+// @defer, which this server does not offer. And it writes every object through a map
+// that drops repeated keys, copying each field to the heap, though an object's fields
+// come from CollectFields, which already merged them by key.
+// (BenchmarkPhasesUserGroups50 in bench/, µs-after-last-answer, shows each.)
 
 // marshalList marshals a list of n elements: in order on the caller's goroutine, unless
 // an element may wait on KooDrive, then as gqlgen does.
@@ -68,4 +72,27 @@ func listMayWait(ctx context.Context) bool {
 // (handler.go), so no field is ever deferred and the group stays empty.
 func withoutDefer(ctx context.Context) graphql.DeferredGroup {
 	return graphql.DeferredGroup{Context: ctx}
+}
+
+// objectJSON writes an executed object as graphql.FieldSet does, without its map and
+// copies: fields are the object's collected fields (one per response key), values their
+// results.
+type objectJSON struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o objectJSON) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, "{")
+	for i := range o.fields {
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		// A response key is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*): nothing to escape.
+		_, _ = io.WriteString(w, `"`)
+		_, _ = io.WriteString(w, o.fields[i].Alias)
+		_, _ = io.WriteString(w, `":`)
+		o.values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
 }
