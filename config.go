@@ -17,6 +17,7 @@ type config struct {
 	Port                 string
 	KooDriveBaseURL      string
 	KooDriveTimeout      time.Duration
+	KooDriveClockMargin  time.Duration // X-Date this far behind KooDrive's estimated clock
 	RequestTimeout       time.Duration
 	UserCacheTTL         time.Duration // 0: no cross-request user cache
 	ShutdownGrace        time.Duration
@@ -47,6 +48,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	port := env("port", "PORT", "8080", "port to listen on")
 	baseURL := env("koodrive-base-url", "KOODRIVE_BASE_URL", "", "KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive")
 	timeout := env("koodrive-timeout", "KOODRIVE_TIMEOUT", koodrive.DefaultTimeout.String(), "timeout of each KooDrive call attempt")
+	clockMargin := env("koodrive-clock-margin", "KOODRIVE_CLOCK_MARGIN", koodrive.DefaultClockMargin.String(), "X-Date is this far behind KooDrive's clock as its Date headers show it (under 15m)")
 	budget := env("request-timeout", "REQUEST_TIMEOUT", graph.DefaultRequestTimeout.String(), "budget of one GraphQL request, retries included")
 	cacheTTL := env("user-cache-ttl", "USER_CACHE_TTL", "0", "keep KooDrive users this long across requests, per caller; 0 turns the cache off")
 	grace := env("shutdown-grace", "SHUTDOWN_GRACE", "20s", "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
@@ -76,6 +78,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		Port:                 *port,
 		KooDriveBaseURL:      *baseURL,
 		KooDriveTimeout:      p.duration("KOODRIVE_TIMEOUT", *timeout, false),
+		KooDriveClockMargin:  p.duration("KOODRIVE_CLOCK_MARGIN", *clockMargin, true),
 		RequestTimeout:       p.duration("REQUEST_TIMEOUT", *budget, false),
 		UserCacheTTL:         p.duration("USER_CACHE_TTL", *cacheTTL, true),
 		ShutdownGrace:        p.duration("SHUTDOWN_GRACE", *grace, true),
@@ -96,6 +99,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if cfg.PersistedQueriesOnly && cfg.PersistedQueries == "" {
 		p.errs = append(p.errs, errors.New("PERSISTED_QUERIES_ONLY needs a PERSISTED_QUERIES manifest"))
+	}
+	if cfg.KooDriveClockMargin >= 15*time.Minute {
+		p.errs = append(p.errs, fmt.Errorf("KOODRIVE_CLOCK_MARGIN: %s is not under KooDrive's 15-minute X-Date window", cfg.KooDriveClockMargin))
 	}
 	if cfg.LogFormat != "auto" && cfg.LogFormat != "json" && cfg.LogFormat != "text" {
 		p.errs = append(p.errs, fmt.Errorf("LOG_FORMAT: %q is not json, text or auto", cfg.LogFormat))

@@ -22,6 +22,8 @@ type metrics struct {
 	batchSize       prometheus.Histogram
 	cacheLookups    *prometheus.CounterVec
 	breakerState    *prometheus.GaugeVec
+	clockOffset     prometheus.Gauge
+	clockRetries    *prometheus.CounterVec
 	operations      boundedLabels
 }
 
@@ -36,7 +38,9 @@ func newMetrics(inFlight func() float64) *metrics {
 	m.batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "user_loader_batch_size", Help: "GET /users calls started together: the owners of a group page, or the new users of a loader batch.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100}})
 	m.cacheLookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_user_cache_lookups_total", Help: "User cache lookups by result (hit, miss)."}, []string{"result"})
 	m.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "koodrive_breaker_state", Help: "Circuit breaker state by endpoint: 0 closed, 1 half-open, 2 open."}, []string{"endpoint"})
-	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState,
+	m.clockOffset = prometheus.NewGauge(prometheus.GaugeOpts{Name: "koodrive_clock_offset_seconds", Help: "Estimated KooDrive clock minus this host's, from its Date headers (a lower bound, up to about 1 s under); X-Date follows it."})
+	m.clockRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_clock_retries_total", Help: "KooDrive calls retried once after a 401 for an X-Date outside KooDrive's window, by endpoint."}, []string{"endpoint"})
+	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState, m.clockOffset, m.clockRetries,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "http_requests_in_flight", Help: "HTTP requests being served."}, inFlight),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -81,6 +85,9 @@ func (m *metrics) BreakerStateChange(endpoint, state string) {
 	value := map[string]float64{"closed": 0, "half-open": 1, "open": 2}[state]
 	m.breakerState.WithLabelValues(endpoint).Set(value)
 }
+
+func (m *metrics) ClockOffset(offset time.Duration) { m.clockOffset.Set(offset.Seconds()) }
+func (m *metrics) ClockRetry(endpoint string)       { m.clockRetries.WithLabelValues(endpoint).Inc() }
 
 // boundedLabels caps the distinct values of a client-chosen label (operation names), so
 // a client cannot grow the metrics without bound.

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +53,28 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		`http_requests_in_flight 1`, // this scrape
 	} {
 		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// The demo KooDrive shares our clock: its whole-second Date puts the estimate up to
+	// about a second under zero.
+	m := regexp.MustCompile(`(?m)^koodrive_clock_offset_seconds (\S+)$`).FindStringSubmatch(metrics)
+	if m == nil {
+		t.Fatal("/metrics lacks koodrive_clock_offset_seconds")
+	}
+	if offset, err := strconv.ParseFloat(m[1], 64); err != nil || offset > 0.01 || offset < -2 {
+		t.Errorf("/metrics koodrive_clock_offset_seconds = %q, want within 2 s under 0", m[1])
+	}
+}
+
+func TestClockRetriesAreCounted(t *testing.T) {
+	m := newMetrics(func() float64 { return 0 })
+	m.ClockRetry("GetUser")
+	m.ClockOffset(-90 * time.Second)
+	rec := httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{`koodrive_clock_retries_total{endpoint="GetUser"} 1`, `koodrive_clock_offset_seconds -90`} {
+		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}

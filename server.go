@@ -94,7 +94,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	var inFlight atomic.Int64
 	m := newMetrics(func() float64 { return float64(inFlight.Load()) })
 	opts.Observer = m
-	kdOpts := []koodrive.Option{koodrive.WithTimeout(cfg.KooDriveTimeout), koodrive.WithObserver(m)}
+	kdOpts := []koodrive.Option{koodrive.WithTimeout(cfg.KooDriveTimeout), koodrive.WithObserver(m),
+		koodrive.WithClockMargin(cfg.KooDriveClockMargin), koodrive.WithLogger(log)}
 	if cfg.UserCacheTTL > 0 {
 		kdOpts = append(kdOpts, koodrive.WithUserCache(cfg.UserCacheTTL, userCacheSize))
 	}

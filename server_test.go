@@ -250,18 +250,19 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("flags over environment: %+v %v", cfg, err)
 	}
 	cfg, err = parseConfig(nil, func(string) string { return "" })
-	if err != nil || cfg.Port != "8080" || cfg.KooDriveBaseURL != "" || cfg.KooDriveTimeout != 10*time.Second {
+	if err != nil || cfg.Port != "8080" || cfg.KooDriveBaseURL != "" || cfg.KooDriveTimeout != 10*time.Second || cfg.KooDriveClockMargin != 5*time.Second {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"--koodrive-timeout", "soon"}, {"--request-timeout", "0"}, {"--user-cache-ttl", "-1s"}, {"--shutdown-grace", "x"}} {
+	for _, bad := range [][]string{{"--koodrive-timeout", "soon"}, {"--request-timeout", "0"}, {"--user-cache-ttl", "-1s"}, {"--shutdown-grace", "x"},
+		{"--koodrive-clock-margin", "-1s"}, {"--koodrive-clock-margin", "15m"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
 			t.Fatalf("%v accepted", bad)
 		}
 	}
 	cfg, err = parseConfig(nil, func(k string) string {
-		return map[string]string{"USER_CACHE_TTL": "30s", "REQUEST_TIMEOUT": "2s", "SHUTDOWN_GRACE": "1m"}[k]
+		return map[string]string{"USER_CACHE_TTL": "30s", "REQUEST_TIMEOUT": "2s", "SHUTDOWN_GRACE": "1m", "KOODRIVE_CLOCK_MARGIN": "0s"}[k]
 	})
-	if err != nil || cfg.UserCacheTTL != 30*time.Second || cfg.RequestTimeout != 2*time.Second || cfg.ShutdownGrace != time.Minute {
+	if err != nil || cfg.UserCacheTTL != 30*time.Second || cfg.RequestTimeout != 2*time.Second || cfg.ShutdownGrace != time.Minute || cfg.KooDriveClockMargin != 0 {
 		t.Fatalf("resilience settings: %+v %v", cfg, err)
 	}
 	if _, err := parseConfig([]string{"--help"}, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {

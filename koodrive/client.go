@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -40,6 +41,9 @@ type Client struct {
 	coalescer    *coalescer                                      // nil: every call goes upstream on its own
 	userCache    *userCache                                      // nil: off
 	observer     Observer
+	log          *slog.Logger
+	clockMargin  time.Duration
+	clock        *upstreamClock
 	reach        reachability
 }
 
@@ -62,6 +66,13 @@ func WithMaxConcurrency(n int) Option {
 
 // WithClock sets the clock X-Date is generated from (tests).
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// WithClockMargin sets how far in the past of KooDrive's estimated clock X-Date is
+// (DefaultClockMargin).
+func WithClockMargin(d time.Duration) Option { return func(c *Client) { c.clockMargin = d } }
+
+// WithLogger receives the client's operational warnings (KooDrive's clock far from ours).
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
 // WithRetryPolicy replaces DefaultRetryPolicy; MaxRetries 0 turns retries off.
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
@@ -98,10 +109,13 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		breaker:      DefaultBreakerSettings,
 		coalescer:    &coalescer{},
 		observer:     noObserver{},
+		log:          slog.New(slog.DiscardHandler),
+		clockMargin:  DefaultClockMargin,
 	}
 	for _, opt := range opts {
 		opt(c)
 	}
+	c.clock = &upstreamClock{now: c.now, margin: c.clockMargin, log: c.log, onChange: c.observer.ClockOffset}
 	onChange := c.breaker.OnStateChange
 	c.breaker.OnStateChange = func(endpoint, from, to string) {
 		c.observer.BreakerStateChange(endpoint, to)
@@ -131,10 +145,11 @@ func newTransport() *http.Transport {
 
 // response is one upstream answer as read, shared by coalesced callers.
 type response struct {
-	status     int
-	retryAfter string
-	body       []byte
-	tooLarge   bool // the body went past maxBodyBytes and was not read further
+	status      int
+	retryAfter  string
+	body        []byte
+	tooLarge    bool // the body went past maxBodyBytes and was not read further
+	clockSkewed bool // a 401 whose Date shows the X-Date sent was outside KooDrive's window
 }
 
 // envelope is the part of every KooDrive answer that says whether it succeeded;
@@ -216,9 +231,11 @@ func callerHash(caller Caller, parts ...string) [sha256.Size]byte {
 }
 
 // withRetries makes the attempts of one call: retrying network errors, 5xx but 501,
-// and 429, with backoff, never past ctx's deadline or cancellation.
+// and 429, with backoff, never past ctx's deadline or cancellation; and, once, a 401
+// for an X-Date outside KooDrive's window, at once with the corrected clock.
 func (c *Client) withRetries(ctx context.Context, op, target string, caller Caller) (*response, error) {
 	breaker := c.breakers[op]
+	skewRetried := false
 	for attempt := 0; ; attempt++ {
 		resp, err := breaker.Execute(func() (*response, error) {
 			resp, err := c.attempt(ctx, op, target, caller)
@@ -229,6 +246,12 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 		})
 		if errors.Is(err, errServerFault) {
 			err = nil
+		}
+		if err == nil && resp.clockSkewed && !skewRetried && ctx.Err() == nil {
+			skewRetried = true
+			attempt--
+			c.observer.ClockRetry(op)
+			continue
 		}
 		if attempt >= c.retry.MaxRetries || !retryable(ctx, resp, err) || !sleepWithin(ctx, c.retry.delay(attempt, resp)) {
 			return resp, err
@@ -252,7 +275,7 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) 
 	if err != nil {
 		return nil, err
 	}
-	c.setHeaders(req, caller)
+	xDate := c.setHeaders(req, caller)
 	countCall(callerCtx)
 	start := time.Now()
 	resp, err := c.httpClient.Do(req)
@@ -265,12 +288,15 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) 
 	}
 	c.reach.record(true, start)
 	defer resp.Body.Close()
+	date, receivedAt := resp.Header.Get("Date"), c.now()
+	c.clock.observe(date, receivedAt)
 	body, err := readBody(resp, c.maxBodyBytes)
 	c.observer.UpstreamCall(op, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return &response{status: resp.StatusCode}, err // keep the status for the error
 	}
 	out := &response{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: body}
+	out.clockSkewed = resp.StatusCode == http.StatusUnauthorized && c.clock.refusedForSkew(xDate, date, receivedAt)
 	if int64(len(body)) > c.maxBodyBytes {
 		out.body, out.tooLarge = nil, true
 	}
@@ -288,11 +314,13 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
 
-func (c *Client) setHeaders(req *http.Request, caller Caller) {
+// setHeaders sets what KooDrive requires, and returns the X-Date it sent.
+func (c *Client) setHeaders(req *http.Request, caller Caller) time.Time {
+	xDate := c.clock.xDate()
 	h := req.Header
 	h.Set("Authorization", caller.Authorization)
 	h.Set("X-User-Id", caller.UserID)
-	h.Set("X-Date", c.now().UTC().Format(xDateLayout))
+	h.Set("X-Date", xDate.Format(xDateLayout))
 	h.Set("Accept", "application/json")
 	if caller.TraceID != "" {
 		h.Set("X-Traceid", caller.TraceID)
@@ -300,4 +328,5 @@ func (c *Client) setHeaders(req *http.Request, caller Caller) {
 	if caller.Language != "" {
 		h.Set("language", caller.Language)
 	}
+	return xDate
 }

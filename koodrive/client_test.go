@@ -47,6 +47,9 @@ func setup(t *testing.T, opts ...Option) *fixture {
 	})
 	f.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
+		// No Date unless a handler sets one: the host's would disagree with the test clock
+		// by a year, and the client would follow it (clock_test.go).
+		w.Header()["Date"] = nil
 		outer.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.server.Close)
@@ -111,7 +114,7 @@ func TestHeaders(t *testing.T) {
 				want := map[string]string{
 					"Authorization": caller.Authorization,
 					"X-User-Id":     caller.UserID,
-					"X-Date":        "20251103T070140Z",
+					"X-Date":        "20251103T070135Z", // fixedNow, DefaultClockMargin behind
 				}
 				for k, v := range want {
 					if vs := h.Values(k); len(vs) != 1 || vs[0] != v {
@@ -138,7 +141,7 @@ func TestHeaders(t *testing.T) {
 
 func TestHeaders_xDateIsTakenFromTheClockOnEveryCall(t *testing.T) {
 	var ticks atomic.Int64
-	clock := func() time.Time { return fixedNow.Add(time.Duration(ticks.Add(1)) * time.Minute) }
+	clock := func() time.Time { return fixedNow.Add(time.Duration(ticks.Load()) * time.Minute) }
 	f := setup(t, WithClock(clock))
 	dates := make(chan string, 2)
 	f.mux.HandleFunc("GET /koodrive/ose/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -147,12 +150,13 @@ func TestHeaders_xDateIsTakenFromTheClockOnEveryCall(t *testing.T) {
 	})
 	ctx := callerContext(t, testCaller())
 	for range 2 {
+		ticks.Add(1)
 		if _, err := f.client.GetUser(ctx, "1"); err != nil {
 			t.Fatalf("GetUser: %v", err)
 		}
 	}
-	if first, second := <-dates, <-dates; first != "20251103T070240Z" || second != "20251103T070340Z" {
-		t.Errorf("X-Date of two calls = %q, %q; want 20251103T070240Z, 20251103T070340Z (fresh from the clock each time)", first, second)
+	if first, second := <-dates, <-dates; first != "20251103T070235Z" || second != "20251103T070335Z" {
+		t.Errorf("X-Date of two calls = %q, %q; want 20251103T070235Z, 20251103T070335Z (fresh from the clock each time, DefaultClockMargin behind)", first, second)
 	}
 }
 

@@ -14,6 +14,10 @@ type Observer interface {
 	UpstreamCall(endpoint string, status int, d time.Duration)
 	UserCacheLookup(hit bool)
 	BreakerStateChange(endpoint, state string)
+	// ClockOffset reports a new estimate of KooDrive's clock minus ours.
+	ClockOffset(offset time.Duration)
+	// ClockRetry reports a call retried after a 401 for an X-Date outside KooDrive's window.
+	ClockRetry(endpoint string)
 }
 
 // WithObserver reports calls, cache lookups and breaker changes to o.
@@ -24,6 +28,8 @@ type noObserver struct{}
 func (noObserver) UpstreamCall(string, int, time.Duration) {}
 func (noObserver) UserCacheLookup(bool)                    {}
 func (noObserver) BreakerStateChange(string, string)       {}
+func (noObserver) ClockOffset(time.Duration)               {}
+func (noObserver) ClockRetry(string)                       {}
 
 type callCountKey struct{}
 

@@ -29,6 +29,12 @@ type Options struct {
 	Tokens  []string      // accepted access tokens; default {Token}
 	Latency time.Duration // added to every call, as a remote API would
 	Clock   func() time.Time
+	// ClockOffset runs the demo's clock this far ahead of Clock (negative: behind), as a
+	// KooDrive host whose time differs from the facade's; its Date headers show it.
+	ClockOffset time.Duration
+	// XDateAhead is how far ahead of the demo's clock an X-Date may be. KooDrive's
+	// pages allow none; a real deployment may be lenient.
+	XDateAhead time.Duration
 }
 
 // Upstream is the demo KooDrive. Its counters and interceptor serve the tests.
@@ -138,7 +144,13 @@ const (
 	groupsPath  = "/koodrive/ose/v1/usergroups"
 )
 
+// now is the demo KooDrive's own clock.
+func (u *Upstream) now() time.Time { return u.opts.Clock().Add(u.opts.ClockOffset) }
+
 func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every answer carries the standard Date, from the demo's clock (net/http would
+	// write the host's).
+	w.Header().Set("Date", u.now().UTC().Format(http.TimeFormat))
 	u.calls.Add(1)
 	u.mu.Lock()
 	u.byPath[r.URL.Path]++
@@ -191,8 +203,8 @@ func (u *Upstream) checkHeaders(r *http.Request) (status, code int, msg string) 
 		return http.StatusBadRequest, 1003, "missing Host"
 	}
 	d, err := time.Parse("20060102T150405Z", r.Header.Get("X-Date"))
-	now := u.opts.Clock()
-	if err != nil || d.After(now) || now.Sub(d) > 15*time.Minute {
+	now := u.now()
+	if err != nil || d.After(now.Add(u.opts.XDateAhead)) || now.Sub(d) > 15*time.Minute {
 		return http.StatusUnauthorized, 1004, "X-Date missing, expired or in the future"
 	}
 	return 0, 0, ""
