@@ -77,9 +77,13 @@ func (e *testEnv) failUsers(fault http.HandlerFunc, ids ...string) {
 	})
 }
 
-// assertLogsClean fails when a token or a mobile number reached the logs.
+// assertLogsClean fails when a token or a mobile number reached the logs, or a list was
+// walked in order while its elements called KooDrive.
 func (e *testEnv) assertLogsClean(t testing.TB) {
 	logs := e.logs.String()
+	if strings.Contains(logs, waitingListMessage) {
+		t.Errorf("a list walked in order called KooDrive:\n%s", logs)
+	}
 	secrets := append([]string{demo.Token}, e.up.Mobiles()...)
 	for _, s := range secrets {
 		if strings.Contains(logs, s) {
@@ -193,6 +197,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }
 
 func (s *syncBuffer) String() string {

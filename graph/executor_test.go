@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,19 +20,15 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/koodrive/facade/graph/model"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
-func TestListMayWait(t *testing.T) {
-	// The field contexts from the root down to the list's field.
-	userGroups := func(conn any) []*graphql.FieldContext {
-		return []*graphql.FieldContext{{Object: "Query", Result: conn}, {Object: "UserGroupConnection"}}
-	}
+func TestListMayWaitWhenItCannotTell(t *testing.T) {
 	cases := []struct {
 		name string
 		path []*graphql.FieldContext
@@ -38,10 +36,7 @@ func TestListMayWait(t *testing.T) {
 	}{
 		{"no field context", nil, true},
 		{"introspection", []*graphql.FieldContext{{Object: "Query"}, {Object: "__Type"}}, false},
-		{"edges of a ready connection", userGroups(&model.UserGroupConnection{OwnersReady: true}), false},
-		{"edges of a connection still fetching", userGroups(&model.UserGroupConnection{}), true},
-		{"connection not resolved", userGroups(nil), true},
-		{"a list this does not know", []*graphql.FieldContext{{Object: "Query"}}, true},
+		{"outside a request's scope (no loaders)", []*graphql.FieldContext{{Object: "Query"}, {Object: "UserGroupConnection"}}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,6 +51,83 @@ func TestListMayWait(t *testing.T) {
 	}
 }
 
+func TestResolvedFieldsAreReadOffTheResolvers(t *testing.T) {
+	got := resolvedFields()
+	want := map[string]bool{"query.viewer": true, "query.user": true, "query.node": true, "query.usergroups": true, "usergroup.owner": true}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("resolvedFields = %v, want %v", got, want)
+	}
+}
+
+// selectEverything writes a selection of every field of typeName that needs no
+// argument, objects expanded to depth: a field added to the schema is in it.
+func selectEverything(t *testing.T, typeName string, depth int) string {
+	t.Helper()
+	var b strings.Builder
+	for _, f := range parsedSchema.Types[typeName].Fields {
+		if strings.HasPrefix(f.Name, "__") || slices.ContainsFunc(f.Arguments, func(a *ast.ArgumentDefinition) bool { return a.Type.NonNull && a.DefaultValue == nil }) {
+			continue
+		}
+		b.WriteString(" " + f.Name)
+		switch def := parsedSchema.Types[f.Type.Name()]; {
+		case def.IsAbstractType():
+			b.WriteString(" { __typename }")
+		case def.Kind == ast.Object && depth > 0:
+			b.WriteString(" {" + selectEverything(t, def.Name, depth-1) + " }")
+		case def.Kind == ast.Object:
+			b.WriteString(" { __typename }")
+		}
+	}
+	return b.String()
+}
+
+// TestNoListWalkedInOrderCallsKooDrive: every field under a page's edges and nodes,
+// selected every way, reaches KooDrive only before the list is walked, or the list is
+// walked as gqlgen would. marshalList logs waitingListMessage otherwise, and every
+// test's logs are checked for it (assertLogsClean); this test selects the most.
+func TestNoListWalkedInOrderCallsKooDrive(t *testing.T) {
+	everything := selectEverything(t, "UserGroup", 3)
+	queries := []string{
+		`{ userGroups(first: 30) { totalCount edges { cursor node {` + everything + ` } } nodes {` + everything + ` } } }`,
+		`{ userGroups(first: 30) { edges { node { ...G } } } } fragment G on UserGroup {` + everything + ` }`,
+		`{ userGroups(first: 30) { nodes { ... on Node { id } ... on UserGroup { o: owner { name } owner { userId } } } } }`,
+		`query($skip: Boolean!) { userGroups(first: 30) { nodes { name owner @skip(if: $skip) { name } } } }`,
+		`{ userGroups(first: 30) { nodes { name owner @include(if: false) { name } } } }`,
+		`{ a: userGroups(first: 10) { nodes { owner { name } } } b: userGroups(first: 10, sourceType: GROUP) { edges { node { name } } } }`,
+	}
+	for _, naive := range []bool{false, true} {
+		e := newEnv(t, envOptions{graph: Options{NaiveUserFetch: naive}})
+		for _, q := range queries {
+			resp, err := e.client.RawPost(q, append(e.as(), client.Var("skip", false))...)
+			if err != nil || len(resp.Errors) > 0 {
+				t.Fatalf("naive %v, %s: %v %s", naive, q, err, resp.Errors)
+			}
+		}
+		if logs := e.logs.String(); strings.Contains(logs, waitingListMessage) {
+			t.Fatalf("naive %v: a list walked in order called KooDrive:\n%s", naive, logs)
+		}
+	}
+}
+
+// TestAWaitingListWalkedInOrderIsReported: the check TestNoListWalkedInOrderCallsKooDrive
+// relies on fires when an element calls KooDrive during an in-order walk.
+func TestAWaitingListWalkedInOrderIsReported(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := koodrive.WithCallCount(koodrive.WithCaller(context.Background(), koodrive.Caller{Authorization: demo.Authorization, UserID: e.up.CallerID()}))
+	ctx = context.WithValue(ctx, loadersKey{}, e.resolver.newLoaders())
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "__Type", Field: graphql.CollectedField{Field: &ast.Field{Name: "fields"}}}) // walked in order
+	marshalList(ctx, 2, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		if _, err := e.resolver.kd.GetUser(ctx, e.up.CallerID()); err != nil {
+			t.Error(err)
+		}
+		return graphql.MarshalInt(i)
+	})
+	if logs := e.logs.String(); !strings.Contains(logs, waitingListMessage) {
+		t.Fatalf("not reported; logs:\n%s", logs)
+	}
+	e.logs.Reset() // reported on purpose: keep assertLogsClean to its other checks
+}
+
 // TestListsWalkInOrderOnlyWhenReady runs queries through an executor that records, at
 // each edges and nodes field, the choice marshalList makes.
 func TestListsWalkInOrderOnlyWhenReady(t *testing.T) {
@@ -64,11 +136,12 @@ func TestListsWalkInOrderOnlyWhenReady(t *testing.T) {
 		name     string
 		opts     Options
 		query    string
-		wantWait bool
+		wantWait map[string]bool
 	}{
-		{"owners prefetched", Options{}, query, false},
-		{"no owner read", Options{}, `{ userGroups(first: 5) { edges { node { name } } nodes { groupId } } }`, false},
-		{"naive owners (one call each, when reached)", Options{NaiveUserFetch: true}, query, true},
+		{"owners prefetched", Options{}, query, map[string]bool{"edges waits": false, "nodes waits": false}},
+		{"no owner read", Options{}, `{ userGroups(first: 5) { edges { node { name } } nodes { groupId } } }`, map[string]bool{"edges waits": false, "nodes waits": false}},
+		// The edges read owners with a call each, when reached; the nodes read none.
+		{"naive owners", Options{NaiveUserFetch: true}, query, map[string]bool{"edges waits": true, "nodes waits": false}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,9 +170,9 @@ func TestListsWalkInOrderOnlyWhenReady(t *testing.T) {
 			if len(resp.UserGroups.Nodes) != 5 || len(resp.UserGroups.Edges) != 5 {
 				t.Fatalf("%d edges and %d nodes, want 5 each", len(resp.UserGroups.Edges), len(resp.UserGroups.Nodes))
 			}
-			for _, f := range []string{"edges waits", "nodes waits"} {
-				if got, ok := seen[f]; !ok || got != tc.wantWait {
-					t.Errorf("%s: %v (recorded: %v), want %v", f, got, ok, tc.wantWait)
+			for f, want := range tc.wantWait {
+				if got, ok := seen[f]; !ok || got != want {
+					t.Errorf("%s: %v (recorded: %v), want %v", f, got, ok, want)
 				}
 			}
 		})
@@ -205,5 +278,47 @@ func TestRepeatedKeysAreMerged(t *testing.T) {
 	want := fmt.Sprintf(`{"data":{"a":{"name":%q,"userId":%q},"viewer":{"name":%q,"n":%q}}}`, me.Name, me.UserID, me.Name, me.Name)
 	if rec.Body.String() != want {
 		t.Fatalf("got  %s\nwant %s", rec.Body.String(), want)
+	}
+}
+
+// TestEverySchemaRefusesDefer builds the executable schema every way the package
+// allows: @defer is a validation error in each, and a schema with @defer put back on
+// purpose defers through gqlgen's own group instead of panicking in withoutDefer.
+func TestEverySchemaRefusesDefer(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	deferred := `{ userGroups(first: 2) { edges { node { groupId ... @defer { owner { name } } } } } }`
+	serve := func(es graphql.ExecutableSchema) http.Handler {
+		srv := handler.New(es)
+		srv.AddTransport(transport.POST{})
+		return e.resolver.RequestScope(srv)
+	}
+	ways := map[string]http.Handler{
+		"NewHandler":                      e.handler,
+		"NewExecutableSchema, no options": serve(NewExecutableSchema(Config{Resolvers: e.resolver})),
+		"NewExecutableSchema, as served":  serve(NewExecutableSchema(Config{Resolvers: e.resolver, Complexity: complexity()})),
+	}
+	for name, h := range ways {
+		resp, err := client.New(h).RawPost(deferred, e.as()...)
+		raw := fmt.Sprint(err) // gqlgen's POST answers a validation error with 422
+		if resp != nil {
+			raw += string(resp.Errors)
+		}
+		if !strings.Contains(raw, "GRAPHQL_VALIDATION_FAILED") || !strings.Contains(raw, "defer") {
+			t.Errorf("%s: want a validation error naming @defer, got %s", name, raw)
+		}
+	}
+	if n := e.up.Calls(); n != 0 {
+		t.Fatalf("%d upstream calls for refused operations", n)
+	}
+
+	withDefer := *parsedSchema
+	withDefer.Directives = maps.Clone(parsedSchema.Directives)
+	withDefer.Directives["defer"] = gqlparser.MustLoadSchema().Directives["defer"]
+	h := serve(NewExecutableSchema(Config{Resolvers: e.resolver, Schema: &withDefer}))
+	resp, err := client.New(h).RawPost(deferred, e.as()...)
+	// The deferred owner travels in a later payload, which gqlgen's POST transport does
+	// not send; what matters here is that nothing panicked.
+	if err != nil || len(resp.Errors) > 0 || !strings.Contains(fmt.Sprint(resp.Data), "groupId") {
+		t.Fatalf("a schema with @defer: %v %v %s", err, resp.Data, resp.Errors)
 	}
 }

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"maps"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -21,7 +20,7 @@ const apqCacheSize = 1000
 // parsed queries cached, errors presented by PresentError, and every request scoped by
 // RequestScope.
 func (r *Resolver) NewHandler() http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity(), Schema: oneResponseSchema()}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
 	for _, t := range httpTransports(r.opts.Limits.MaxTokens) {
 		srv.AddTransport(t)
 	}
@@ -43,15 +42,4 @@ func (r *Resolver) NewHandler() http.Handler {
 	srv.SetRecoverFunc(r.Recover)
 	srv.AroundResponses(observeResponses)
 	return r.RequestScope(srv)
-}
-
-// oneResponseSchema is the schema without @defer, which gqlparser adds to every schema:
-// the transports answer with one response, so a deferred fragment would come back null
-// with "hasNext" and never follow. Validation refuses it as an unknown directive, and
-// introspection does not offer it.
-func oneResponseSchema() *ast.Schema {
-	s := *parsedSchema
-	s.Directives = maps.Clone(parsedSchema.Directives)
-	delete(s.Directives, "defer")
-	return &s
 }

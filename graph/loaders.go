@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -13,8 +14,11 @@ import (
 
 // loaders are created per GraphQL request, so their caches never cross callers.
 type loaders struct {
-	userByID *dataloader.Loader[string, *model.User]
-	users    *userCalls
+	userByID   *dataloader.Loader[string, *model.User]
+	users      *userCalls
+	prefetched prefetched      // what lists' owners fetched ahead of their elements
+	resolved   map[string]bool // the Resolver's resolvedFields
+	log        *slog.Logger
 }
 
 type loadersKey struct{}
@@ -30,6 +34,8 @@ func (r *Resolver) newLoaders() *loaders {
 	return &loaders{
 		userByID: dataloader.NewBatchedLoader(batch, dataloader.WithWait[string, *model.User](r.opts.LoaderWait)),
 		users:    users,
+		resolved: r.resolved,
+		log:      r.log,
 	}
 }
 
@@ -67,6 +73,14 @@ func (r *Resolver) prefetchUsers(ctx context.Context, ids []string) []*userCall 
 func awaitUsers(calls []*userCall) {
 	for _, c := range calls {
 		<-c.done
+	}
+}
+
+// markPrefetched records that the elements of parent's lists have coord's values at
+// hand (listMayWait).
+func markPrefetched(ctx context.Context, parent any, coord string) {
+	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+		l.prefetched.add(parent, coord)
 	}
 }
 

@@ -53,6 +53,7 @@ type Resolver struct {
 	log      *slog.Logger
 	opts     Options
 	observer Observer
+	resolved map[string]bool // resolvedFields, read once
 }
 
 // New returns the root resolver.
@@ -70,7 +71,7 @@ func New(kd *koodrive.Client, log *slog.Logger, opts Options) *Resolver {
 		opts.MaxUpstreamPages = defaultMaxUpstreamPages
 	}
 	opts.Limits = withDefaults(opts.Limits)
-	r := &Resolver{kd: kd, log: log, opts: opts, observer: opts.Observer}
+	r := &Resolver{kd: kd, log: log, opts: opts, observer: opts.Observer, resolved: resolvedFields()}
 	if r.observer == nil {
 		r.observer = noObserver{}
 	}

@@ -56,7 +56,7 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 		pos = *a.after
 	}
 	conn := &model.UserGroupConnection{PageInfo: &model.PageInfo{HasPreviousPage: a.after != nil}}
-	prefetch := ownersSelected(ctx)
+	prefetch := !r.opts.NaiveUserFetch && ownersSelected(ctx)
 	var owners []*userCall // started with their pages
 	for pages := 0; ; pages++ {
 		if pages == r.opts.MaxUpstreamPages {
@@ -108,10 +108,11 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
 	}
 	// gqlgen walks the edges once this returns: with every owner at hand no edge waits,
-	// so it may walk them in order on one goroutine (executor.go). Without a prefetch no
-	// owner is read: ownersSelected reads the selection as the executor does.
+	// so it may walk them in order on one goroutine (executor.go, selection.go).
 	awaitUsers(owners)
-	conn.OwnersReady = !r.opts.NaiveUserFetch
+	if prefetch {
+		markPrefetched(ctx, conn, ownerField)
+	}
 	return conn, nil
 }
 

@@ -1,11 +1,6 @@
 package koodrive
 
-import (
-	"context"
-	"sync"
-	"sync/atomic"
-	"time"
-)
+import "time"
 
 // Observer receives what the client does, for metrics. Its methods must be fast and
 // safe for concurrent use.
@@ -30,53 +25,3 @@ func (noObserver) UserCacheLookup(bool)                    {}
 func (noObserver) BreakerStateChange(string, string)       {}
 func (noObserver) ClockOffset(time.Duration)               {}
 func (noObserver) ClockRetry(string)                       {}
-
-type callCountKey struct{}
-
-// WithCallCount returns a context whose upstream attempts are counted, for a
-// per-request log line; CallCount reads the count.
-func WithCallCount(ctx context.Context) context.Context {
-	return context.WithValue(ctx, callCountKey{}, new(atomic.Int64))
-}
-
-// CallCount is the number of upstream attempts made with ctx since WithCallCount.
-func CallCount(ctx context.Context) int64 {
-	if n, ok := ctx.Value(callCountKey{}).(*atomic.Int64); ok {
-		return n.Load()
-	}
-	return 0
-}
-
-func countCall(ctx context.Context) {
-	if n, ok := ctx.Value(callCountKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
-}
-
-// reachability tracks whether KooDrive answers at all, for readiness.
-type reachability struct {
-	mu          sync.Mutex
-	failingFrom time.Time // first failure since the last answer; zero while answering
-}
-
-func (r *reachability) record(answered bool, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case answered:
-		r.failingFrom = time.Time{}
-	case r.failingFrom.IsZero():
-		r.failingFrom = now
-	}
-}
-
-// UnreachableFor is how long every attempt has failed without any answer from
-// KooDrive (network errors, timeouts); 0 while it answers, even with errors.
-func (c *Client) UnreachableFor() time.Duration {
-	c.reach.mu.Lock()
-	defer c.reach.mu.Unlock()
-	if c.reach.failingFrom.IsZero() {
-		return 0
-	}
-	return time.Since(c.reach.failingFrom)
-}

@@ -39,9 +39,6 @@ type UserGroupConnection struct {
 	Edges      []*UserGroupEdge
 	PageInfo   *PageInfo
 	TotalCount int
-	// OwnersReady says every owner the edges' selection reads is fetched (or failed):
-	// resolving an edge never waits, so the executor may walk the edges in order.
-	OwnersReady bool
 }
 
 // Nodes is Edges without cursors.
