@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
@@ -68,8 +69,9 @@ func abuseHandler(t testing.TB) (http.Handler, *demo.Upstream) {
 	t.Cleanup(kd.CloseIdleConnections)
 	cfg, _ := parseConfig(nil, func(string) string { return "" })
 	caller := &koodrive.Caller{Authorization: demo.Authorization, UserID: up.CallerID()}
-	r := graph.New(kd, slog.New(slog.NewTextHandler(io.Discard, nil)), graph.Options{DemoCaller: caller, Limits: cfg.Limits})
-	return newMux(cfg, r, caller), up
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := gqlhttp.New(graph.New(kd, log, graph.Options{}), log, gqlhttp.Options{DemoCaller: caller, Limits: cfg.Limits})
+	return newMux(cfg, api, caller), up
 }
 
 func TestAbusePayloadsRefused(t *testing.T) {

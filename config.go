@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 )
 
@@ -24,7 +24,7 @@ type config struct {
 	ShutdownDelay        time.Duration // not ready, still serving, before the shutdown starts
 	CORSAllowedOrigins   []string
 	MaxBodyBytes         int64
-	Limits               graph.Limits
+	Limits               gqlhttp.Limits
 	Introspection        bool
 	PersistedQueriesOnly bool
 	PersistedQueries     string // manifest file of allowed operations
@@ -44,12 +44,12 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		}
 		return fs.String(name, v, usage+" (env `"+key+"`)")
 	}
-	l := graph.DefaultLimits
+	l := gqlhttp.DefaultLimits
 	port := env("port", "PORT", "8080", "port to listen on")
 	baseURL := env("koodrive-base-url", "KOODRIVE_BASE_URL", "", "KooDrive API base URL, e.g. https://koodrive.example.com; empty starts the embedded demo KooDrive")
 	timeout := env("koodrive-timeout", "KOODRIVE_TIMEOUT", koodrive.DefaultTimeout.String(), "timeout of each KooDrive call attempt")
 	clockMargin := env("koodrive-clock-margin", "KOODRIVE_CLOCK_MARGIN", koodrive.DefaultClockMargin.String(), "X-Date is this far behind KooDrive's clock as its Date headers show it (under 15m)")
-	budget := env("request-timeout", "REQUEST_TIMEOUT", graph.DefaultRequestTimeout.String(), "budget of one GraphQL request, retries included")
+	budget := env("request-timeout", "REQUEST_TIMEOUT", gqlhttp.DefaultRequestTimeout.String(), "budget of one GraphQL request, retries included")
 	cacheTTL := env("user-cache-ttl", "USER_CACHE_TTL", "0", "keep KooDrive users this long across requests, per caller; 0 turns the cache off")
 	grace := env("shutdown-grace", "SHUTDOWN_GRACE", "20s", "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
 	delay := env("shutdown-delay", "SHUTDOWN_DELAY", "0s", "on SIGTERM/SIGINT, how long /readyz answers 503 while still serving, so load balancers stop sending first")
@@ -75,16 +75,22 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	p := configParser{}
 	cfg := config{
-		Port:                 *port,
-		KooDriveBaseURL:      *baseURL,
-		KooDriveTimeout:      p.duration("KOODRIVE_TIMEOUT", *timeout, false),
-		KooDriveClockMargin:  p.duration("KOODRIVE_CLOCK_MARGIN", *clockMargin, true),
-		RequestTimeout:       p.duration("REQUEST_TIMEOUT", *budget, false),
-		UserCacheTTL:         p.duration("USER_CACHE_TTL", *cacheTTL, true),
-		ShutdownGrace:        p.duration("SHUTDOWN_GRACE", *grace, true),
-		ShutdownDelay:        p.duration("SHUTDOWN_DELAY", *delay, true),
-		MaxBodyBytes:         int64(p.positive("MAX_BODY_BYTES", *bodyBytes)),
-		Limits:               graph.Limits{MaxTokens: p.positive("MAX_TOKENS", *tokens), MaxDepth: p.positive("MAX_DEPTH", *depth), MaxAliases: p.positive("MAX_ALIASES", *aliases), MaxRootFields: p.positive("MAX_ROOT_FIELDS", *roots), MaxComplexity: p.positive("MAX_COMPLEXITY", *cost)},
+		Port:                *port,
+		KooDriveBaseURL:     *baseURL,
+		KooDriveTimeout:     p.duration("KOODRIVE_TIMEOUT", *timeout, false),
+		KooDriveClockMargin: p.duration("KOODRIVE_CLOCK_MARGIN", *clockMargin, true),
+		RequestTimeout:      p.duration("REQUEST_TIMEOUT", *budget, false),
+		UserCacheTTL:        p.duration("USER_CACHE_TTL", *cacheTTL, true),
+		ShutdownGrace:       p.duration("SHUTDOWN_GRACE", *grace, true),
+		ShutdownDelay:       p.duration("SHUTDOWN_DELAY", *delay, true),
+		MaxBodyBytes:        int64(p.positive("MAX_BODY_BYTES", *bodyBytes)),
+		Limits: gqlhttp.Limits{
+			MaxTokens:     p.positive("MAX_TOKENS", *tokens),
+			MaxDepth:      p.positive("MAX_DEPTH", *depth),
+			MaxAliases:    p.positive("MAX_ALIASES", *aliases),
+			MaxRootFields: p.positive("MAX_ROOT_FIELDS", *roots),
+			MaxComplexity: p.positive("MAX_COMPLEXITY", *cost),
+		},
 		Introspection:        p.boolean("INTROSPECTION", *introspection),
 		PersistedQueriesOnly: p.boolean("PERSISTED_QUERIES_ONLY", *pqOnly),
 		PersistedQueries:     *pqFile,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
@@ -37,11 +38,11 @@ func FuzzQueryEndpoint(f *testing.F) {
 		f.Fatal(err)
 	}
 	cfg.RequestTimeout = 5 * time.Second
-	logs := &lockedBuffer{}
+	logs := &demo.LogBuffer{}
 	demoCaller := &koodrive.Caller{Authorization: demo.Authorization, UserID: up.CallerID()}
-	opts := graph.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection, DemoCaller: demoCaller}
-	resolver := graph.New(kd, slog.New(slog.NewTextHandler(logs, nil)), opts)
-	handler := newMux(cfg, resolver, demoCaller)
+	opts := gqlhttp.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection, DemoCaller: demoCaller}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	handler := newMux(cfg, gqlhttp.New(graph.New(kd, log, graph.Options{}), log, opts), demoCaller)
 	secrets := append([]string{demo.Token}, up.Mobiles()...)
 
 	const (
@@ -115,7 +116,7 @@ func FuzzQueryEndpoint(f *testing.F) {
 		handler.ServeHTTP(rec, req)
 		resp := rec.Result()
 		out := rec.Body.Bytes()
-		logged := logs.take()
+		logged := logs.Take()
 
 		if resp.StatusCode >= 500 {
 			t.Fatalf("%s %q (Content-Type %q): status %d: %s", req.Method, rawQuery, contentType, resp.StatusCode, out)

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics is the Prometheus side of graph.Observer and koodrive.Observer.
+// metrics is the Prometheus side of gqlhttp.Observer, graph.Observer and koodrive.Observer.
 type metrics struct {
 	registry        *prometheus.Registry
 	requests        *prometheus.CounterVec
@@ -55,7 +55,7 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// graph.Observer
+// gqlhttp.Observer
 
 func (m *metrics) Request(operation, outcome string, d time.Duration) {
 	op := m.operations.label(operation)
@@ -63,7 +63,10 @@ func (m *metrics) Request(operation, outcome string, d time.Duration) {
 	m.requestSeconds.WithLabelValues(op).Observe(d.Seconds())
 }
 
-func (m *metrics) Error(code string)  { m.errors.WithLabelValues(code).Inc() }
+func (m *metrics) Error(code string) { m.errors.WithLabelValues(code).Inc() }
+
+// graph.Observer
+
 func (m *metrics) UserBatch(size int) { m.batchSize.Observe(float64(size)) }
 
 // koodrive.Observer

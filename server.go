@@ -21,6 +21,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 	"github.com/koodrive/facade/web"
@@ -69,13 +70,13 @@ func newLogger(format string, out *os.File) *slog.Logger {
 // run serves until ctx ends, then lets in-flight requests finish within the grace
 // period. ready, when set, receives the listening address.
 func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string) error {
-	opts := graph.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection}
+	opts := gqlhttp.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection}
 	if cfg.PersistedQueriesOnly {
 		manifest, err := os.ReadFile(cfg.PersistedQueries)
 		if err != nil {
 			return fmt.Errorf("PERSISTED_QUERIES: %w", err)
 		}
-		if opts.PersistedQueries, err = graph.ParseManifest(manifest); err != nil {
+		if opts.PersistedQueries, err = gqlhttp.ParseManifest(manifest); err != nil {
 			return err
 		}
 		log.Info("persisted queries only", "operations", len(opts.PersistedQueries))
@@ -104,11 +105,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		return err
 	}
 	defer kd.CloseIdleConnections()
-	resolver := graph.New(kd, log, opts)
+	resolver := graph.New(kd, log, graph.Options{Observer: m})
+	api := gqlhttp.New(resolver, log, opts)
 
 	var shuttingDown atomic.Bool
 	mux := http.NewServeMux()
-	mux.Handle("/", gzhttp.GzipHandler(newMux(cfg, resolver, opts.DemoCaller)))
+	mux.Handle("/", gzhttp.GzipHandler(newMux(cfg, api, opts.DemoCaller)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		switch {
@@ -120,26 +122,30 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 			fmt.Fprintln(w, "ready")
 		}
 	})
-	servers := []*http.Server{newServer(cfg, countInFlight(&inFlight, mux))}
+	// Each server with the address it listens on and what it serves.
+	type listener struct {
+		srv        *http.Server
+		addr, what string
+	}
+	listeners := []listener{{newServer(cfg, countInFlight(&inFlight, mux)), ":" + cfg.Port, "GraphiQL at /, example frontend at /explorer, GraphQL at /query"}}
 	if cfg.MetricsAddr == "" {
 		mux.Handle("GET /metrics", m.handler())
 	} else {
 		metricsMux := http.NewServeMux()
 		metricsMux.Handle("GET /metrics", m.handler())
-		servers = append(servers, newServer(cfg, metricsMux))
+		listeners = append(listeners, listener{newServer(cfg, metricsMux), cfg.MetricsAddr, "/metrics"})
 	}
-	addrs := []string{":" + cfg.Port, cfg.MetricsAddr}
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
-		ln, err := net.Listen("tcp", addrs[i])
+	errc := make(chan error, len(listeners))
+	for i, l := range listeners {
+		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			return err
 		}
-		log.Info("serving", "url", "http://"+displayAddr(ln.Addr())+"/", "what", []string{"GraphiQL at /, example frontend at /explorer, GraphQL at /query", "/metrics"}[i])
+		log.Info("serving", "url", "http://"+displayAddr(ln.Addr())+"/", "what", l.what)
 		if ready != nil && i == 0 {
 			ready <- ln.Addr().String()
 		}
-		go func() { errc <- srv.Serve(ln) }()
+		go func() { errc <- l.srv.Serve(ln) }()
 	}
 	select {
 	case err := <-errc:
@@ -155,10 +161,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	var cut bool
-	for _, srv := range servers {
-		if err := srv.Shutdown(graceCtx); err != nil {
+	for _, l := range listeners {
+		if err := l.srv.Shutdown(graceCtx); err != nil {
 			cut = true
-			_ = srv.Close()
+			_ = l.srv.Close()
 		}
 	}
 	if cut {
@@ -188,13 +194,13 @@ func countInFlight(n *atomic.Int64, next http.Handler) http.Handler {
 	})
 }
 
-func newMux(cfg config, resolver *graph.Resolver, demoCaller *koodrive.Caller) http.Handler {
+func newMux(cfg config, api http.Handler, demoCaller *koodrive.Caller) http.Handler {
 	playground := web.Options{Endpoint: "/query"}
 	if demoCaller != nil {
 		playground.Headers = map[string]string{"Authorization": demoCaller.Authorization, "X-User-Id": demoCaller.UserID}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/query", corsFor(cfg.CORSAllowedOrigins).Handler(limitBody(cfg.MaxBodyBytes, resolver.NewHandler())))
+	mux.Handle("/query", corsFor(cfg.CORSAllowedOrigins).Handler(limitBody(cfg.MaxBodyBytes, api)))
 	mux.Handle("/", web.Handler(playground))
 	return mux
 }
@@ -212,7 +218,7 @@ func corsFor(origins []string) *cors.Cors {
 }
 
 // limitBody caps what is read of a body; the POST transport answers 413 when a body
-// goes past it (graph/transport.go), and nothing else reads one.
+// goes past it (graph/gqlhttp/transport.go), and nothing else reads one.
 func limitBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)

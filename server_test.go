@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +33,7 @@ func startServer(t *testing.T, configure func(*config)) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	logs := &lockedBuffer{}
+	logs := &demo.LogBuffer{}
 	go func() { done <- run(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil)), ready) }()
 	var addr string
 	select {
@@ -65,32 +64,6 @@ func assertNoSecrets(t *testing.T, logs string) {
 			t.Errorf("logs hold %q:\n%s", s, logs)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// take returns what was written since the last take.
-func (l *lockedBuffer) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	l.b.Reset()
-	return s
 }
 
 type gqlResponse struct {

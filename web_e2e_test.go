@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
@@ -241,7 +242,7 @@ func TestRelayCompiler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	manifest, err := graph.ParseManifest(raw)
+	manifest, err := gqlhttp.ParseManifest(raw)
 	if err != nil {
 		t.Fatalf("the facade refuses Relay's manifest: %v", err)
 	}

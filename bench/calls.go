@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
@@ -74,7 +75,8 @@ func newInProcess(opts graph.Options, kdOpts ...koodrive.Option) (*inProcess, er
 		upSrv.Close()
 		return nil, err
 	}
-	h := graph.New(kd, slog.New(slog.NewJSONHandler(io.Discard, nil)), opts).NewHandler()
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	h := gqlhttp.New(graph.New(kd, log, opts), log, gqlhttp.Options{})
 	return &inProcess{up: up, upSrv: upSrv, gSrv: httptest.NewServer(h), kd: kd}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
@@ -119,7 +120,8 @@ func BenchmarkPhasesUserGroups50(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			return graph.New(kd, slog.New(slog.DiscardHandler), graph.Options{}).NewHandler()
+			log := slog.New(slog.DiscardHandler)
+			return gqlhttp.New(graph.New(kd, log, graph.Options{}), log, gqlhttp.Options{})
 		}},
 		{"floor", func(_ *testing.B, base string, t http.RoundTripper) http.Handler {
 			return http.HandlerFunc((&rest{base: base, hc: &http.Client{Transport: t}}).serveFloor)

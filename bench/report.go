@@ -71,7 +71,7 @@ func writeReport(path string, r report) error {
 	p("The machine is shared: the load generator, the demo KooDrive, the facade and the floor all run on it, so absolute numbers move between runs; the side-by-side comparisons are what to read.\n")
 
 	p("## 1. Upstream calls per operation\n")
-	p("One GraphQL request at a time, in-process (`graph.New(...).NewHandler()` on httptest, demo KooDrive on httptest), %d runs each; calls counted by the demo KooDrive. "+
+	p("One GraphQL request at a time, in-process (`gqlhttp.New(graph.New(...), ...)` on httptest, demo KooDrive on httptest), %d runs each; calls counted by the demo KooDrive. "+
 		"The lower bound is the group pages a minimal client following `nextCursor` needs (asking for no more than still needed, as the facade does), plus each distinct user read once (owners, and the viewer). "+
 		"Naive is the same facade with `graph.Options{NaiveUserFetch: true}` and `koodrive.WithoutCoalescing()`: one `GET /users` per user field.\n", r.callRuns)
 	p("| Operation | facade: pages + users | facade calls | lower bound: pages + users | bound | naive calls | naive / facade | pages = minimal client's | same groups | errors |")

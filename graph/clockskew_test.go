@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
+	"github.com/koodrive/facade/graph/internal/gqltest"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
@@ -48,12 +49,12 @@ func skewRun(t *testing.T, skew time.Duration, margin time.Duration) (calls int6
 	}
 	for round := range 3 {
 		for _, q := range queries {
-			if errs, raw := e.do(t, q, nil, e.as()...); len(errs) > 0 {
+			if errs, raw := e.Do(t, q, nil, e.As()...); len(errs) > 0 {
 				t.Fatalf("round %d, %s: %s", round, q, raw)
 			}
 		}
 	}
-	return e.up.Calls(), o
+	return e.Up.Calls(), o
 }
 
 func TestClockSkewCostsNoRequest(t *testing.T) {
@@ -94,10 +95,10 @@ func TestClockSkewCostsNoRequest(t *testing.T) {
 func TestBadCredentialsAreNotRetriedForTheClock(t *testing.T) {
 	o := &clockObserver{}
 	e := newEnv(t, envOptions{koodrive: []koodrive.Option{koodrive.WithObserver(o)}})
-	errs, _ := e.do(t, `{ viewer { name } }`,
-		nil, client.AddHeader("Authorization", "Bearer not-the-token"), client.AddHeader("X-User-Id", e.up.CallerID()))
-	expectCode(t, errs, "UNAUTHENTICATED")
-	if calls := e.up.Calls(); calls != 1 || o.retries != 0 {
+	errs, _ := e.Do(t, `{ viewer { name } }`,
+		nil, client.AddHeader("Authorization", "Bearer not-the-token"), client.AddHeader("X-User-Id", e.Up.CallerID()))
+	gqltest.ExpectCode(t, errs, "UNAUTHENTICATED")
+	if calls := e.Up.Calls(); calls != 1 || o.retries != 0 {
 		t.Fatalf("%d upstream calls, %d clock retries; want 1 and none", calls, o.retries)
 	}
 }

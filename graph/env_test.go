@@ -1,36 +1,36 @@
 package graph
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"log/slog"
+	"context"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/99designs/gqlgen/client"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"github.com/koodrive/facade/graph/internal/gqltest"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
-// testEnv is the facade in front of the demo KooDrive, reached through real HTTP.
+// testEnv is the resolvers in front of the demo KooDrive, reached through real HTTP and
+// served without the edge (graph/gqlhttp tests the whole stack): gqlgen's transports,
+// this package's presenter, and each request's caller and loaders in its context.
 type testEnv struct {
-	up       *demo.Upstream
+	*gqltest.Env
 	resolver *Resolver
-	handler  http.Handler
 	client   *client.Client
-	logs     *syncBuffer // nil with discardLogs
 }
 
 type envOptions struct {
 	graph    Options
-	timeout  time.Duration
+	timeout  time.Duration // of each KooDrive attempt
+	budget   time.Duration // of each request, as gqlhttp's RequestTimeout
 	upstream demo.Options
 	koodrive []koodrive.Option
 	// discardLogs, for benchmarks: a log buffer would grow with b.N.
@@ -39,141 +39,52 @@ type envOptions struct {
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
-	up := demo.New(o.upstream)
-	srv := httptest.NewServer(up)
-	t.Cleanup(srv.Close)
-	kdOpts := o.koodrive
-	if o.timeout > 0 {
-		kdOpts = append(kdOpts, koodrive.WithTimeout(o.timeout))
+	env := gqltest.New(t, gqltest.Options{Upstream: o.upstream, Timeout: o.timeout, KooDrive: o.koodrive, DiscardLogs: o.discardLogs})
+	e := &testEnv{Env: env, resolver: New(env.KD, env.Log, o.graph)}
+	e.Handler = e.serve(newTestServer(e.resolver.ExecutableSchema()), o.budget)
+	e.client = client.New(e.Handler)
+	if e.Logs != nil {
+		t.Cleanup(func() {
+			if logs := e.Logs.String(); strings.Contains(logs, waitingListMessage) {
+				t.Errorf("a list walked in order called KooDrive:\n%s", logs)
+			}
+		})
 	}
-	kd, err := koodrive.New(srv.URL, kdOpts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kd.CloseIdleConnections)
-	e := &testEnv{up: up}
-	handler := slog.DiscardHandler
-	if !o.discardLogs {
-		e.logs = &syncBuffer{}
-		handler = slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})
-		t.Cleanup(func() { e.assertLogsClean(t) })
-	}
-	e.resolver = New(kd, slog.New(handler), o.graph)
-	e.handler = e.resolver.NewHandler()
-	e.client = client.New(e.handler)
 	return e
 }
 
-// failUsers answers GET /users/{id} with fault, for the given ids or, with none, for
-// every id; all other calls reach the demo KooDrive as usual.
-func (e *testEnv) failUsers(fault http.HandlerFunc, ids ...string) {
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
-		id, isUser := strings.CutPrefix(r.URL.Path, usersPath)
-		if !isUser || (len(ids) > 0 && !slices.Contains(ids, id)) {
-			return false
+// newTestServer serves es over GET and POST with gqlgen's transports.
+func newTestServer(es graphql.ExecutableSchema) *handler.Server {
+	srv := handler.New(es)
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	return srv
+}
+
+// serve runs srv's requests with the resolver's presenter; each carries its caller's
+// headers as they came (gqlhttp checks them), fresh loaders and, when set, a budget.
+func (e *testEnv) serve(srv *handler.Server, budget time.Duration) http.Handler {
+	srv.SetErrorPresenter(e.resolver.PresentError)
+	srv.SetRecoverFunc(e.resolver.Recover)
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		if budget > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, budget)
+			defer cancel()
 		}
-		fault(w, r)
-		return true
+		h := req.Header
+		ctx = koodrive.WithCaller(ctx, koodrive.Caller{Authorization: h.Get("Authorization"), UserID: h.Get("X-User-Id"), TraceID: h.Get("X-Traceid"), Language: h.Get("language")})
+		ctx = koodrive.WithCallCount(ctx)
+		srv.ServeHTTP(w, req.WithContext(e.resolver.WithLoaders(ctx)))
 	})
 }
 
-// assertLogsClean fails when a token or a mobile number reached the logs, or a list was
-// walked in order while its elements called KooDrive.
-func (e *testEnv) assertLogsClean(t testing.TB) {
-	logs := e.logs.String()
-	if strings.Contains(logs, waitingListMessage) {
-		t.Errorf("a list walked in order called KooDrive:\n%s", logs)
-	}
-	secrets := append([]string{demo.Token}, e.up.Mobiles()...)
-	for _, s := range secrets {
-		if strings.Contains(logs, s) {
-			t.Errorf("logs contain a secret %q:\n%s", s, logs)
-		}
-	}
-}
-
-// as sends the demo caller's credentials.
-func (e *testEnv) as() []client.Option {
-	return []client.Option{
-		client.AddHeader("Authorization", demo.Authorization),
-		client.AddHeader("X-User-Id", e.up.CallerID()),
-	}
-}
-
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-func (g gqlError) code() string { s, _ := g.Extensions["code"].(string); return s }
-
-// do runs a query and decodes data into out (when non-nil); it returns the errors
-// and the raw response so callers can check what leaked.
-func (e *testEnv) do(t *testing.T, query string, out any, opts ...client.Option) ([]gqlError, string) {
-	t.Helper()
-	resp, err := e.client.RawPost(query, opts...)
-	if err != nil {
-		resp = requestError(t, err)
-	}
-	raw, _ := json.Marshal(resp)
-	if out != nil && resp.Data != nil {
-		b, _ := json.Marshal(resp.Data)
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("decode data %s: %v", b, err)
-		}
-	}
-	var errs []gqlError
-	if len(resp.Errors) > 0 {
-		if err := json.Unmarshal(resp.Errors, &errs); err != nil {
-			t.Fatalf("decode errors %s: %v", resp.Errors, err)
-		}
-	}
-	return errs, string(raw)
-}
-
-// requestError decodes the body of a 4xx that gqlgen's client reports as an error
-// ("http 422: {...}"): request errors such as parse and validation failures.
-func requestError(t *testing.T, err error) *client.Response {
-	t.Helper()
-	var status int
-	var body string
-	if _, scanErr := fmt.Sscanf(err.Error(), "http %d:", &status); scanErr != nil || status < 400 || status >= 500 {
-		t.Fatalf("post: %v", err)
-	}
-	_, body, _ = strings.Cut(err.Error(), ": ")
-	var resp client.Response
-	if jsonErr := json.Unmarshal([]byte(body), &resp); jsonErr != nil {
-		t.Fatalf("post: %v", err)
-	}
-	return &resp
-}
-
-// mustDo runs a query that must succeed without errors.
-func (e *testEnv) mustDo(t *testing.T, query string, out any, opts ...client.Option) {
-	t.Helper()
-	if errs, raw := e.do(t, query, out, append(e.as(), opts...)...); len(errs) > 0 {
-		t.Fatalf("unexpected errors: %s", raw)
-	}
-}
-
-// expectCode asserts exactly one error, with the given code.
-func expectCode(t *testing.T, errs []gqlError, code string) gqlError {
-	t.Helper()
-	if len(errs) != 1 {
-		t.Fatalf("want 1 error with code %s, got %+v", code, errs)
-	}
-	if errs[0].code() != code {
-		t.Fatalf("want code %s, got %+v", code, errs[0])
-	}
-	return errs[0]
-}
-
-// recordQueries collects the query parameters of every upstream groups call.
+// recordGroupCalls collects the query parameters of every upstream groups call.
 func (e *testEnv) recordGroupCalls() func() []map[string][]string {
 	var mu sync.Mutex
 	var calls []map[string][]string
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+	e.Up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.HasSuffix(r.URL.Path, "/usergroups") {
 			mu.Lock()
 			calls = append(calls, r.URL.Query())
@@ -188,28 +99,5 @@ func (e *testEnv) recordGroupCalls() func() []map[string][]string {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-const usersPath = "/koodrive/ose/v1/users/"
+const usersPath = gqltest.UsersPath
 const groupsPath = "/koodrive/ose/v1/usergroups"

@@ -6,13 +6,16 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/koodrive/facade/koodrive"
 )
 
-// Values of extensions.code.
+// The catalog of extensions.code values: every code a client can meet, in one block.
+// The README's error table lists exactly these (TestREADMEErrorTableIsTheCatalog).
 const (
+	// Refused or failed on KooDrive's side, or by a resolver (graph).
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
 	CodeNotFound        = "NOT_FOUND"
@@ -21,7 +24,18 @@ const (
 	CodeUpstreamTimeout = "UPSTREAM_TIMEOUT"
 	CodeUnavailable     = "UPSTREAM_UNAVAILABLE"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
-	CodeBadRequest      = "BAD_REQUEST"
+
+	// Refused before execution, at the HTTP edge (graph/gqlhttp).
+	CodeBadRequest              = "BAD_REQUEST"
+	CodeParseFailed             = errcode.ParseFailed         // gqlgen's
+	CodeValidationFailed        = errcode.ValidationFailed    // gqlgen's
+	CodePersistedQueryNotFound  = "PERSISTED_QUERY_NOT_FOUND" // gqlgen's APQ: send the query with its hash
+	CodePersistedQueryNotInList = "PERSISTED_QUERY_NOT_IN_LIST"
+	CodeQueryTooLarge           = "QUERY_TOO_LARGE"
+	CodeTooManyRootFields       = "TOO_MANY_ROOT_FIELDS"
+	CodeQueryTooDeep            = "QUERY_TOO_DEEP"
+	CodeTooManyAliases          = "TOO_MANY_ALIASES"
+	CodeComplexityLimit         = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's complexity limit
 )
 
 // userError is an error whose message is written for the client.
@@ -35,7 +49,8 @@ func badInput(format string, args ...any) error {
 
 // PresentError is the one place errors become what clients see: known errors get an
 // extensions.code, KooDrive failures keep the upstream status, code and message, and
-// anything else is logged with the trace id and shown generically.
+// anything else is logged with the trace id and shown generically. The HTTP edge
+// (gqlhttp) records each code for the request's log line and metrics.
 func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	var (
@@ -57,9 +72,6 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 		r.log.ErrorContext(ctx, "resolver failed", "trace_id", koodrive.CallerFrom(ctx).TraceID, "error", err)
 		setCode(gqlErr, "internal server error", CodeInternal)
 	}
-	code, _ := gqlErr.Extensions["code"].(string)
-	recordFrom(ctx).addCode(code)
-	r.observer.Error(code)
 	return gqlErr
 }
 

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
@@ -65,9 +64,9 @@ func (e *testEnv) serveOnce() bool {
 	req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(userGroups50Body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", demo.Authorization)
-	req.Header.Set("X-User-Id", e.up.CallerID())
+	req.Header.Set("X-User-Id", e.Up.CallerID())
 	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
+	e.Handler.ServeHTTP(rec, req)
 	return rec.Code == http.StatusOK && !bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`))
 }
 
@@ -78,20 +77,20 @@ func (e *testEnv) serveOnce() bool {
 func BenchmarkHandlerUserGroups50(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		e := newEnv(b, envOptions{discardLogs: true})
-		before := e.up.Calls()
+		before := e.Up.Calls()
 		b.ReportAllocs()
 		for b.Loop() {
 			if !e.serveOnce() {
 				b.Fatal("request failed")
 			}
 		}
-		b.ReportMetric(float64(e.up.Calls()-before)/float64(b.N), "upstream-calls/op")
+		b.ReportMetric(float64(e.Up.Calls()-before)/float64(b.N), "upstream-calls/op")
 	})
 	// Concurrent requests without coalescing, so each one makes all its calls, as
 	// requests of different callers would.
 	b.Run("parallel", func(b *testing.B) {
 		e := newEnv(b, envOptions{discardLogs: true, koodrive: []koodrive.Option{koodrive.WithoutCoalescing()}})
-		before := e.up.Calls()
+		before := e.Up.Calls()
 		var failed atomic.Int64
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
@@ -104,16 +103,14 @@ func BenchmarkHandlerUserGroups50(b *testing.B) {
 		if failed.Load() > 0 {
 			b.Fatalf("%d requests failed", failed.Load())
 		}
-		b.ReportMetric(float64(e.up.Calls()-before)/float64(b.N), "upstream-calls/op")
+		b.ReportMetric(float64(e.Up.Calls()-before)/float64(b.N), "upstream-calls/op")
 	})
 }
 
 // batchCounter counts loader batches.
 type batchCounter struct{ batches, users atomic.Int64 }
 
-func (*batchCounter) Request(string, string, time.Duration) {}
-func (*batchCounter) Error(string)                          {}
-func (c *batchCounter) UserBatch(n int)                     { c.batches.Add(1); c.users.Add(int64(n)) }
+func (c *batchCounter) UserBatch(n int) { c.batches.Add(1); c.users.Add(int64(n)) }
 
 // BenchmarkUserLoaderBatch50 resolves the owners of a page of 50 groups as gqlgen does,
 // one concurrent Load per owner field, through a fresh per-request loader: 50 loads,
@@ -121,12 +118,12 @@ func (c *batchCounter) UserBatch(n int)                     { c.batches.Add(1); 
 func BenchmarkUserLoaderBatch50(b *testing.B) {
 	counter := &batchCounter{}
 	e := newEnv(b, envOptions{discardLogs: true, graph: Options{Observer: counter}, koodrive: []koodrive.Option{koodrive.WithoutCoalescing()}})
-	ctx := koodrive.WithCaller(context.Background(), koodrive.Caller{Authorization: demo.Authorization, UserID: e.up.CallerID()})
+	ctx := koodrive.WithCaller(context.Background(), koodrive.Caller{Authorization: demo.Authorization, UserID: e.Up.CallerID()})
 	page, err := e.resolver.kd.ListUserGroups(ctx, koodrive.ListUserGroupsParams{PageSize: 50, SourceType: koodrive.SourceUserGroup})
 	if err != nil || len(page.Groups) != 50 {
 		b.Fatalf("first page: %v (%d groups)", err, len(page.Groups))
 	}
-	before := e.up.Calls()
+	before := e.Up.Calls()
 	var failed atomic.Int64
 	b.ReportAllocs()
 	for b.Loop() {
@@ -145,7 +142,7 @@ func BenchmarkUserLoaderBatch50(b *testing.B) {
 		b.Fatalf("%d loads failed", failed.Load())
 	}
 	n := float64(b.N)
-	b.ReportMetric(float64(e.up.Calls()-before)/n, "upstream-calls/op")
+	b.ReportMetric(float64(e.Up.Calls()-before)/n, "upstream-calls/op")
 	b.ReportMetric(float64(counter.batches.Load())/n, "batches/op")
 	b.ReportMetric(float64(counter.users.Load())/n, "batched-users/op")
 }

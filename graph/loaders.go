@@ -23,8 +23,14 @@ type loaders struct {
 
 type loadersKey struct{}
 
-// errNoLoaders means the handler was mounted without Resolver.RequestScope.
-var errNoLoaders = errors.New("graph: request without loaders; wrap the handler in Resolver.RequestScope")
+// errNoLoaders means a request's context did not come through Resolver.WithLoaders.
+var errNoLoaders = errors.New("graph: request without loaders; its context must come from Resolver.WithLoaders")
+
+// WithLoaders returns a context for one GraphQL request, with fresh loaders: its users
+// are fetched at most once, and never shared with another request.
+func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
+	return context.WithValue(ctx, loadersKey{}, r.newLoaders())
+}
 
 func (r *Resolver) newLoaders() *loaders {
 	users := &userCalls{kd: r.kd, observer: r.observer, slots: make(chan struct{}, r.opts.UserFanout), byID: map[string]*userCall{}}

@@ -35,9 +35,9 @@ func BenchmarkQueryMix(b *testing.B) {
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			e := newEnv(b, envOptions{discardLogs: true, upstream: demo.Options{Latency: 2 * time.Millisecond}, koodrive: v.opts})
-			up := e.up
+			up := e.Up
 			post := func(q string) map[string]any {
-				resp, err := e.client.RawPost(q, e.as()...)
+				resp, err := e.client.RawPost(q, e.As()...)
 				if err != nil || resp.Errors != nil {
 					b.Errorf("%s: %v %s", q, err, resp.Errors) // may run off the benchmark's goroutine
 					return nil

@@ -9,9 +9,6 @@ import (
 
 // Options tune the GraphQL layer; zero values take the defaults below.
 type Options struct {
-	// DemoCaller, when set, stands in for requests that carry no credentials at all
-	// (demo mode only: against a real KooDrive such requests are refused).
-	DemoCaller *koodrive.Caller
 	// LoaderWait is how long the user loader gathers keys before a batch. KooDrive has
 	// no batch endpoint, so a batch is only a fan-out of single GETs: split batches run
 	// concurrently and share the request's calls, costing no round trip and no call.
@@ -23,28 +20,29 @@ type Options struct {
 	UserFanout int
 	// MaxUpstreamPages bounds the upstream pages one userGroups field may read.
 	MaxUpstreamPages int
-	// RequestTimeout is the budget of one GraphQL request, retries included; when it
-	// ends, or the client goes away, every upstream call of the request is cancelled.
-	RequestTimeout time.Duration
-	// Limits bound the operations clients may send.
-	Limits Limits
-	// PersistedQueries, when set, is the safelist (by sha256, from ParseManifest): no
-	// other operation is accepted, and automatic persisted queries are off.
-	PersistedQueries map[string]string
-	// DisableIntrospection turns off introspection and field suggestions (production).
-	DisableIntrospection bool
 	// NaiveUserFetch resolves every user field with a GET of its own, no loader: the
 	// N+1 baseline that benchmarks compare batching against. Never in production.
 	NaiveUserFetch bool
-	// Observer receives request and loader metrics; nil records none.
+	// Observer receives loader metrics; nil records none.
 	Observer Observer
 }
+
+// Observer receives what the resolvers do, for metrics. Its methods must be fast and
+// safe for concurrent use.
+type Observer interface {
+	// UserBatch reports how many GET /users calls started together: a page's owners, or
+	// the new users of one loader batch.
+	UserBatch(size int)
+}
+
+type noObserver struct{}
+
+func (noObserver) UserBatch(int) {}
 
 const (
 	defaultLoaderWait       = 20 * time.Microsecond
 	defaultUserFanout       = 100
 	defaultMaxUpstreamPages = 10
-	DefaultRequestTimeout   = 15 * time.Second
 )
 
 // Resolver holds the dependencies of every resolver; server.go builds it with New.
@@ -64,13 +62,9 @@ func New(kd *koodrive.Client, log *slog.Logger, opts Options) *Resolver {
 	if opts.UserFanout <= 0 {
 		opts.UserFanout = defaultUserFanout
 	}
-	if opts.RequestTimeout <= 0 {
-		opts.RequestTimeout = DefaultRequestTimeout
-	}
 	if opts.MaxUpstreamPages <= 0 {
 		opts.MaxUpstreamPages = defaultMaxUpstreamPages
 	}
-	opts.Limits = withDefaults(opts.Limits)
 	r := &Resolver{kd: kd, log: log, opts: opts, observer: opts.Observer, resolved: resolvedFields()}
 	if r.observer == nil {
 		r.observer = noObserver{}

@@ -19,7 +19,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.User, error) {
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, userID string) (*model.User, error) {
-	if !kooDriveID.MatchString(userID) {
+	if !koodrive.IsID(userID) {
 		return nil, badInput("userId must be a KooDrive user id: up to 19 decimal digits")
 	}
 	return r.userByID(ctx, userID)
@@ -28,7 +28,7 @@ func (r *queryResolver) User(ctx context.Context, userID string) (*model.User, e
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	typeName, localID, err := model.ParseGlobalID(id)
-	if err != nil || (typeName == model.TypeUser && !kooDriveID.MatchString(localID)) {
+	if err != nil || (typeName == model.TypeUser && !koodrive.IsID(localID)) {
 		return nil, badInput("id is not a global id made by this API")
 	}
 	if typeName != model.TypeUser {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
+
+	"github.com/koodrive/facade/graph/internal/gqltest"
 )
 
 type groupPage struct {
@@ -45,7 +47,7 @@ const pageQuery = `query($first: Int, $after: String, $name: String, $st: UserGr
 func (e *testEnv) page(t *testing.T, first int, after *string, st string, name string) groupPage {
 	t.Helper()
 	var p groupPage
-	e.mustDo(t, pageQuery, &p, client.Var("first", first), client.Var("after", after), client.Var("st", st), client.Var("name", name))
+	e.MustDo(t, pageQuery, &p, client.Var("first", first), client.Var("after", after), client.Var("st", st), client.Var("name", name))
 	return p
 }
 
@@ -55,7 +57,7 @@ func TestPagingWalksEveryGroupOnce(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/first=%d", st, first), func(t *testing.T) {
 				e := newEnv(t, envOptions{})
 				calls := e.recordGroupCalls()
-				want := e.up.GroupIDs(e.up.CallerID(), map[string]int{"GROUP": 0, "USER_GROUP": 1}[st], "")
+				want := e.Up.GroupIDs(e.Up.CallerID(), map[string]int{"GROUP": 0, "USER_GROUP": 1}[st], "")
 				var got []string
 				var after *string
 				for i := 0; ; i++ {
@@ -98,7 +100,7 @@ func TestPagingCrossesPartialAndEmptyPages(t *testing.T) {
 	// The demo's second upstream page is half full and its third empty: 30 groups from
 	// there take three calls (30 asked, 15 sent; 15 asked, none sent; 15 asked and sent).
 	p := e.page(t, 30, head.UserGroups.PageInfo.EndCursor, "USER_GROUP", "")
-	want := e.up.GroupIDs(e.up.CallerID(), 1, "")[10:40]
+	want := e.Up.GroupIDs(e.Up.CallerID(), 1, "")[10:40]
 	if !slices.Equal(p.ids(), want) {
 		t.Fatalf("got %v, want %v", p.ids(), want)
 	}
@@ -113,7 +115,7 @@ func TestPagingCrossesPartialAndEmptyPages(t *testing.T) {
 
 func TestResumeFromEveryEdge(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	want := e.up.GroupIDs(e.up.CallerID(), 1, "")
+	want := e.Up.GroupIDs(e.Up.CallerID(), 1, "")
 	// 10 edges from one full upstream page, then 30 across a partial and an empty one:
 	// cursors in the middle and at the end of full and partial upstream pages.
 	head := e.page(t, 10, nil, "USER_GROUP", "")
@@ -132,13 +134,13 @@ func TestResumeFromEveryEdge(t *testing.T) {
 
 func TestLastPageHasNoNextPage(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	want := e.up.GroupIDs(e.up.CallerID(), 1, "alpha") // no group is named so
+	want := e.Up.GroupIDs(e.Up.CallerID(), 1, "alpha") // no group is named so
 	p := e.page(t, 20, nil, "USER_GROUP", "alpha")
 	if len(want) != 0 || len(p.UserGroups.Edges) != 0 || p.UserGroups.PageInfo.HasNextPage || p.UserGroups.PageInfo.EndCursor != nil {
 		t.Fatalf("empty list: %+v", p.UserGroups)
 	}
 	// The very last edge's cursor resumes to an empty, final page.
-	all := e.up.GroupIDs(e.up.CallerID(), 0, "")
+	all := e.Up.GroupIDs(e.Up.CallerID(), 0, "")
 	full := e.page(t, 100, nil, "GROUP", "")
 	for full.UserGroups.PageInfo.HasNextPage {
 		full = e.page(t, 100, full.UserGroups.PageInfo.EndCursor, "GROUP", "")
@@ -155,7 +157,7 @@ func TestLastPageHasNoNextPage(t *testing.T) {
 
 func TestFilterIsApplied(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	want := e.up.GroupIDs(e.up.CallerID(), 1, "payroll")
+	want := e.Up.GroupIDs(e.Up.CallerID(), 1, "payroll")
 	p := e.page(t, 100, nil, "USER_GROUP", "payroll")
 	if len(want) == 0 || !slices.Equal(p.ids(), want) || p.UserGroups.TotalCount != len(want) {
 		t.Fatalf("filtered page %v (total %d), want %v", p.ids(), p.UserGroups.TotalCount, want)
@@ -166,7 +168,7 @@ func TestBadPagingArgumentsMakeNoUpstreamCall(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	page := e.page(t, 3, nil, "USER_GROUP", "team")
 	cursor := page.UserGroups.Edges[1].Cursor
-	before := e.up.Calls()
+	before := e.Up.Calls()
 	cases := []struct {
 		name  string
 		vars  []client.Option
@@ -187,14 +189,14 @@ func TestBadPagingArgumentsMakeNoUpstreamCall(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			errs, _ := e.do(t, pageQuery, nil, append(e.as(), tc.vars...)...)
-			got := expectCode(t, errs, CodeBadUserInput)
+			errs, _ := e.Do(t, pageQuery, nil, append(e.As(), tc.vars...)...)
+			got := gqltest.ExpectCode(t, errs, CodeBadUserInput)
 			if !strings.Contains(got.Message, tc.inMsg) {
 				t.Fatalf("message %q does not name %q", got.Message, tc.inMsg)
 			}
 		})
 	}
-	if n := e.up.Calls() - before; n != 0 {
+	if n := e.Up.Calls() - before; n != 0 {
 		t.Fatalf("bad arguments made %d upstream calls", n)
 	}
 }
@@ -202,13 +204,13 @@ func TestBadPagingArgumentsMakeNoUpstreamCall(t *testing.T) {
 func TestMisbehavingUpstreamIsBounded(t *testing.T) {
 	e := newEnv(t, envOptions{graph: Options{MaxUpstreamPages: 4}})
 	// Every page is empty and points to another: without a bound this never ends.
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+	e.Up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"code":0,"msg":"OK","total":3,"userGroupList":[],"nextCursor":"again"}`)
 		return true
 	})
 	p := e.page(t, 10, nil, "USER_GROUP", "")
-	if n := e.up.Path(groupsPath); n != 4 {
+	if n := e.Up.Path(groupsPath); n != 4 {
 		t.Fatalf("%d upstream pages read, want the bound 4", n)
 	}
 	info := p.UserGroups.PageInfo
@@ -216,7 +218,7 @@ func TestMisbehavingUpstreamIsBounded(t *testing.T) {
 		t.Fatalf("bound hit: want no edges, hasNextPage and a resume cursor, got %+v", p.UserGroups)
 	}
 	// The resume cursor continues from where the bound stopped.
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+	e.Up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Query().Get("pageCursor") != "again" {
 			t.Errorf("resumed at %q, want the upstream cursor reached", r.URL.Query().Get("pageCursor"))
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
+	"github.com/koodrive/facade/graph/internal/gqltest"
 	"github.com/koodrive/facade/koodrive"
 )
 
@@ -36,9 +37,9 @@ func TestOwnersFetchedOncePerDistinctUser(t *testing.T) {
 		}
 		More struct{ Nodes []struct{ OwnerID string } }
 	}
-	e.mustDo(t, fmt.Sprintf(ownersQuery, e.up.CallerID()), &got)
+	e.MustDo(t, fmt.Sprintf(ownersQuery, e.Up.CallerID()), &got)
 
-	distinct := map[string]bool{e.up.CallerID(): true}
+	distinct := map[string]bool{e.Up.CallerID(): true}
 	for _, edge := range got.UserGroups.Edges {
 		distinct[edge.Node.OwnerID] = true
 		if edge.Node.Owner.UserID != edge.Node.OwnerID || edge.Node.Owner.Name == "" || edge.Node.Owner.Mobile == "" {
@@ -52,8 +53,8 @@ func TestOwnersFetchedOncePerDistinctUser(t *testing.T) {
 		t.Fatalf("test needs a page with many owners: %d edges, %d users", len(got.UserGroups.Edges), len(distinct))
 	}
 	total := 0
-	for _, id := range e.up.UserIDs() {
-		n := e.up.Path(usersPath + id)
+	for _, id := range e.Up.UserIDs() {
+		n := e.Up.Path(usersPath + id)
 		if n > 1 {
 			t.Errorf("user %s fetched %d times", id, n)
 		}
@@ -72,16 +73,16 @@ func TestUserFieldsAreWhatKooDriveHolds(t *testing.T) {
 			Role, Status                                                  int
 		}
 	}
-	e.mustDo(t, `query($id: ID!) { user(userId: $id) { id userId externalId name mobile role status orgId deptId deptName } }`,
-		&got, client.Var("id", e.up.CallerID()))
+	e.MustDo(t, `query($id: ID!) { user(userId: $id) { id userId externalId name mobile role status orgId deptId deptName } }`,
+		&got, client.Var("id", e.Up.CallerID()))
 	u := got.User
-	if u.UserID != e.up.CallerID() || u.ExternalID != "1316083732377070977" || u.Name != "Sam Tan" ||
-		u.Mobile != e.up.Mobiles()[0] || u.OrgID != "9190086000001210958" || u.DeptName != "Engineering" || u.DeptID == "" {
+	if u.UserID != e.Up.CallerID() || u.ExternalID != "1316083732377070977" || u.Name != "Sam Tan" ||
+		u.Mobile != e.Up.Mobiles()[0] || u.OrgID != "9190086000001210958" || u.DeptName != "Engineering" || u.DeptID == "" {
 		t.Fatalf("user %+v", u)
 	}
 	// The global id refetches the same user through node.
 	var n struct{ Node struct{ UserID string } }
-	e.mustDo(t, `query($id: ID!) { node(id: $id) { ... on User { userId } } }`, &n, client.Var("id", u.ID))
+	e.MustDo(t, `query($id: ID!) { node(id: $id) { ... on User { userId } } }`, &n, client.Var("id", u.ID))
 	if n.Node.UserID != u.UserID {
 		t.Fatalf("node(%s) = %+v", u.ID, n)
 	}
@@ -89,14 +90,14 @@ func TestUserFieldsAreWhatKooDriveHolds(t *testing.T) {
 
 func TestMissingUserFieldsAreNull(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+	e.Up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 		fmt.Fprint(w, `{"code":0,"msg":"success","data":{}}`)
 		return true
 	})
 	var got struct {
 		User map[string]any
 	}
-	e.mustDo(t, `{ user(userId: "42") { userId externalId name mobile role status orgId deptId deptName } }`, &got)
+	e.MustDo(t, `{ user(userId: "42") { userId externalId name mobile role status orgId deptId deptName } }`, &got)
 	for k, v := range got.User {
 		if k == "userId" && v != "42" || k != "userId" && v != nil {
 			t.Fatalf("field %s = %v in %v", k, v, got.User)
@@ -114,14 +115,14 @@ func TestUserArgumentErrors(t *testing.T) {
 		{`{ node(id: "VXNlckdyb3VwOjE") { id } }`, CodeBadUserInput}, // "UserGroup:1"
 	}
 	for _, tc := range cases {
-		errs, _ := e.do(t, tc.query, nil, e.as()...)
-		expectCode(t, errs, tc.code)
+		errs, _ := e.Do(t, tc.query, nil, e.As()...)
+		gqltest.ExpectCode(t, errs, tc.code)
 	}
-	if n := e.up.Calls(); n != 0 {
+	if n := e.Up.Calls(); n != 0 {
 		t.Fatalf("bad arguments made %d upstream calls", n)
 	}
-	errs, _ := e.do(t, `{ user(userId: "1") { userId } }`, nil, e.as()...)
-	expectCode(t, errs, CodeNotFound)
+	errs, _ := e.Do(t, `{ user(userId: "1") { userId } }`, nil, e.As()...)
+	gqltest.ExpectCode(t, errs, CodeNotFound)
 }
 
 func TestOneFailingOwnerGivesPartialData(t *testing.T) {
@@ -134,10 +135,10 @@ func TestOneFailingOwnerGivesPartialData(t *testing.T) {
 			var first struct {
 				UserGroups struct{ Nodes []struct{ OwnerID string } }
 			}
-			e.mustDo(t, `{ userGroups(first: 10) { nodes { ownerId } } }`, &first)
+			e.MustDo(t, `{ userGroups(first: 10) { nodes { ownerId } } }`, &first)
 			broken := first.UserGroups.Nodes[3].OwnerID
 			const secretBody = "stack trace: db password hunter2"
-			e.failUsers(func(w http.ResponseWriter, _ *http.Request) {
+			e.FailUsers(func(w http.ResponseWriter, _ *http.Request) {
 				w.WriteHeader(tc.status)
 				fmt.Fprintf(w, `{"code":%d77,"msg":"owner unavailable","detail":%q}`, tc.status, secretBody)
 			}, broken)
@@ -149,7 +150,7 @@ func TestOneFailingOwnerGivesPartialData(t *testing.T) {
 					}
 				}
 			}
-			errs, raw := e.do(t, `{ userGroups(first: 10) { nodes { ownerId owner { userId } } } }`, &got, e.as()...)
+			errs, raw := e.Do(t, `{ userGroups(first: 10) { nodes { ownerId owner { userId } } } }`, &got, e.As()...)
 			if len(got.UserGroups.Nodes) != 10 {
 				t.Fatalf("page lost: %s", raw)
 			}
@@ -166,7 +167,7 @@ func TestOneFailingOwnerGivesPartialData(t *testing.T) {
 				t.Fatalf("%d null owners, %d errors: %s", len(failed), len(errs), raw)
 			}
 			for k, err := range errs {
-				if err.code() != tc.code || fmt.Sprint(err.Path) != fmt.Sprintf("[userGroups nodes %d owner]", failed[k]) {
+				if err.Code() != tc.code || fmt.Sprint(err.Path) != fmt.Sprintf("[userGroups nodes %d owner]", failed[k]) {
 					t.Fatalf("error %+v, want %s at node %d", err, tc.code, failed[k])
 				}
 				up, _ := err.Extensions["upstream"].(map[string]any)
@@ -174,7 +175,7 @@ func TestOneFailingOwnerGivesPartialData(t *testing.T) {
 					t.Fatalf("upstream extensions %+v", up)
 				}
 			}
-			if strings.Contains(raw, "hunter2") || strings.Contains(e.logs.String(), "hunter2") {
+			if strings.Contains(raw, "hunter2") || strings.Contains(e.Logs.String(), "hunter2") {
 				t.Fatalf("upstream body leaked: %s", raw)
 			}
 		})
@@ -195,7 +196,7 @@ func TestPageOwnersFetchedInOneWave(t *testing.T) {
 			var inFlight, peak atomic.Int64
 			all := make(chan struct{})
 			var once sync.Once
-			e.up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+			e.Up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
 				if !strings.HasPrefix(r.URL.Path, usersPath) {
 					return false
 				}
@@ -218,7 +219,7 @@ func TestPageOwnersFetchedInOneWave(t *testing.T) {
 				}
 				return false
 			})
-			e.mustDo(t, `{ userGroups(first: 60) { nodes { owner { userId } } } }`, nil)
+			e.MustDo(t, `{ userGroups(first: 60) { nodes { owner { userId } } } }`, nil)
 			switch {
 			case tc.oneWave && peak.Load() != int64(len(distinct)):
 				t.Fatalf("peak %d concurrent user calls, want all %d owners at once", peak.Load(), len(distinct))
@@ -233,7 +234,7 @@ func TestPageOwnersFetchedInOneWave(t *testing.T) {
 // without coalescing) every owner field costs its own call.
 func TestNaiveUserFetchIsNPlusOne(t *testing.T) {
 	e := newEnv(t, envOptions{graph: Options{NaiveUserFetch: true}, koodrive: []koodrive.Option{koodrive.WithoutCoalescing()}})
-	e.mustDo(t, `{ userGroups(first: 50) { nodes { owner { userId } } } }`, nil)
+	e.MustDo(t, `{ userGroups(first: 50) { nodes { owner { userId } } } }`, nil)
 	if users := userCallCount(e); users != 50 {
 		t.Fatalf("%d user calls for 50 owner fields, want 50", users)
 	}
@@ -246,7 +247,7 @@ func pageOwners(t *testing.T, e *testEnv, n int) map[string]bool {
 	var ids struct {
 		UserGroups struct{ Nodes []struct{ OwnerID string } }
 	}
-	e.mustDo(t, fmt.Sprintf(`{ userGroups(first: %d) { nodes { ownerId } } }`, n), &ids)
+	e.MustDo(t, fmt.Sprintf(`{ userGroups(first: %d) { nodes { ownerId } } }`, n), &ids)
 	distinct := map[string]bool{}
 	for _, n := range ids.UserGroups.Nodes {
 		distinct[n.OwnerID] = true
@@ -257,8 +258,8 @@ func pageOwners(t *testing.T, e *testEnv, n int) map[string]bool {
 // userCallCount is the GET /users calls the demo KooDrive has served.
 func userCallCount(e *testEnv) int {
 	n := 0
-	for _, id := range e.up.UserIDs() {
-		n += e.up.Path(usersPath + id)
+	for _, id := range e.Up.UserIDs() {
+		n += e.Up.Path(usersPath + id)
 	}
 	return n
 }
@@ -266,6 +267,18 @@ func userCallCount(e *testEnv) int {
 // TestPageOwnersStartWithThePage: when a userGroups field selects owner (directly, through
 // nodes, or in fragments), its page's distinct owners are fetched as one set started
 // with the page; when it does not (or skips it), no user is fetched.
+// batchRecorder records the user calls started together.
+type batchRecorder struct {
+	mu      sync.Mutex
+	batches []int
+}
+
+func (o *batchRecorder) UserBatch(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.batches = append(o.batches, n)
+}
+
 func TestPageOwnersStartWithThePage(t *testing.T) {
 	for _, tc := range []struct {
 		name, query string
@@ -282,14 +295,14 @@ func TestPageOwnersStartWithThePage(t *testing.T) {
 		{"owner excluded by a variable", `query($with: Boolean!) { userGroups(first: 30) { nodes { owner @include(if: $with) { userId } } } }`, map[string]any{"with": false}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			obs := &fakeObserver{}
+			obs := &batchRecorder{}
 			e := newEnv(t, envOptions{graph: Options{Observer: obs}})
 			distinct := pageOwners(t, e, 30)
 			var opts []client.Option
 			if tc.vars != nil {
 				opts = append(opts, func(bd *client.Request) { bd.Variables = tc.vars })
 			}
-			e.mustDo(t, tc.query, nil, opts...)
+			e.MustDo(t, tc.query, nil, opts...)
 			obs.mu.Lock()
 			defer obs.mu.Unlock()
 			calls := userCallCount(e)
@@ -315,7 +328,7 @@ func TestResumedPagePrefetchesOnlyItsOwners(t *testing.T) {
 			}
 		}
 	}
-	e.mustDo(t, `{ userGroups(first: 10) { edges { cursor node { ownerId } } } }`, &first)
+	e.MustDo(t, `{ userGroups(first: 10) { edges { cursor node { ownerId } } } }`, &first)
 	all := first.UserGroups.Edges
 	if len(all) != 10 {
 		t.Fatalf("%d edges, want 10", len(all))
@@ -331,7 +344,7 @@ func TestResumedPagePrefetchesOnlyItsOwners(t *testing.T) {
 			}
 		}
 	}
-	e.mustDo(t, fmt.Sprintf(`{ userGroups(first: 3, after: %q) { edges { node { owner { userId } } } } }`, all[2].Cursor), &next)
+	e.MustDo(t, fmt.Sprintf(`{ userGroups(first: 3, after: %q) { edges { node { owner { userId } } } } }`, all[2].Cursor), &next)
 	for i, edge := range next.UserGroups.Edges {
 		if edge.Node.Owner.UserID != all[3+i].Node.OwnerID {
 			t.Fatalf("edge %d: owner %s, want %s", i, edge.Node.Owner.UserID, all[3+i].Node.OwnerID)

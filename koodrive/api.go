@@ -4,17 +4,26 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 )
 
-// API paths, relative to the base URL.
+// API paths, relative to the base URL, and the adapter's operation names (in errors,
+// metrics and breakers).
 const (
-	usersPath      = "/koodrive/ose/v1/users/"
-	userGroupsPath = "/koodrive/ose/v1/usergroups"
-	MaxPageSize    = 100
-	MaxCursorLen   = 1024 // bytes of an upstream nextCursor the facade accepts
+	usersPath        = "/koodrive/ose/v1/users/"
+	userGroupsPath   = "/koodrive/ose/v1/usergroups"
+	opGetUser        = "GetUser"
+	opListUserGroups = "ListUserGroups"
+	MaxPageSize      = 100
+	MaxCursorLen     = 1024 // bytes of an upstream nextCursor the facade accepts
 )
+
+var idPattern = regexp.MustCompile(`^[0-9]{1,19}$`)
+
+// IsID reports whether s is a KooDrive id: a decimal string of at most 19 digits.
+func IsID(s string) bool { return idPattern.MatchString(s) }
 
 // User is KooDrive's userInfo. Every field is optional upstream, so absent ones stay nil.
 type User struct {

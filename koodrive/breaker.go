@@ -21,11 +21,6 @@ var DefaultBreakerSettings = BreakerSettings{ConsecutiveFailures: 5, OpenFor: 10
 // errServerFault marks a 5xx answer for the breaker; it never leaves the package.
 var errServerFault = errors.New("koodrive: server fault")
 
-const (
-	opGetUser        = "GetUser"
-	opListUserGroups = "ListUserGroups"
-)
-
 func newBreaker(endpoint string, s BreakerSettings) *gobreaker.CircuitBreaker[*response] {
 	return gobreaker.NewCircuitBreaker[*response](gobreaker.Settings{
 		Name:        endpoint,

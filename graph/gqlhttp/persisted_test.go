@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
+	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/internal/gqltest"
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
@@ -21,9 +23,9 @@ func (e *testEnv) get(t *testing.T, params url.Values) (int, map[string]any) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/query?"+params.Encode(), nil)
 	req.Header.Set("Authorization", demo.Authorization)
-	req.Header.Set("X-User-Id", e.up.CallerID())
+	req.Header.Set("X-User-Id", e.Up.CallerID())
 	w := httptest.NewRecorder()
-	e.handler.ServeHTTP(w, req)
+	e.Handler.ServeHTTP(w, req)
 	var out map[string]any
 	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
 		t.Fatalf("status %d, body %q", w.Code, w.Body.String())
@@ -52,7 +54,7 @@ func TestAutomaticPersistedQueriesOverGET(t *testing.T) {
 		t.Fatalf("unknown hash: %v", resp)
 	}
 	// The client registers the query once, with its hash...
-	e.mustDo(t, viewerName, nil, client.Extensions(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": queryHash(viewerName)}}))
+	e.MustDo(t, viewerName, nil, client.Extensions(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": queryHash(viewerName)}}))
 	// ...and from then on sends only the hash, over GET.
 	status, resp := e.get(t, byHash)
 	if status != 200 || resp["data"] == nil || resp["errors"] != nil {
@@ -60,33 +62,33 @@ func TestAutomaticPersistedQueriesOverGET(t *testing.T) {
 	}
 	// A hash that does not match its query is refused.
 	wrong := url.Values{"query": {`{ viewer { userId } }`}, "extensions": {byHash.Get("extensions")}}
-	if _, resp := e.get(t, wrong); firstCode(resp) != CodeBadRequest {
+	if _, resp := e.get(t, wrong); firstCode(resp) != graph.CodeBadRequest {
 		t.Fatalf("mismatched hash accepted: %v", resp)
 	}
 }
 
 func TestSafelist(t *testing.T) {
 	listed := map[string]string{queryHash(viewerName): viewerName}
-	e := newEnv(t, envOptions{graph: Options{PersistedQueries: listed}})
+	e := newEnv(t, envOptions{edge: Options{PersistedQueries: listed}})
 
 	status, resp := e.get(t, url.Values{"extensions": {hashExtension(viewerName)}})
 	if status != 200 || resp["errors"] != nil {
 		t.Fatalf("listed hash: %d %v", status, resp)
 	}
-	e.mustDo(t, viewerName, nil) // the listed text itself
+	e.MustDo(t, viewerName, nil) // the listed text itself
 	for _, q := range []string{`{ viewer { name mobile } }`, viewerName + " ", `{ __schema { types { name } } }`} {
-		errs, raw := e.do(t, q, nil, e.as()...)
-		if len(errs) != 1 || errs[0].code() != "PERSISTED_QUERY_NOT_IN_LIST" {
+		errs, raw := e.Do(t, q, nil, e.As()...)
+		if len(errs) != 1 || errs[0].Code() != "PERSISTED_QUERY_NOT_IN_LIST" {
 			t.Fatalf("%q: %s", q, raw)
 		}
 	}
 	// APQ registration is off: it would let any query in.
 	other := `{ viewer { userId } }`
-	errs, _ := e.do(t, other, nil, append(e.as(), client.Extensions(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": queryHash(other)}}))...)
-	if len(errs) != 1 || errs[0].code() != "PERSISTED_QUERY_NOT_IN_LIST" {
+	errs, _ := e.Do(t, other, nil, append(e.As(), client.Extensions(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": queryHash(other)}}))...)
+	if len(errs) != 1 || errs[0].Code() != "PERSISTED_QUERY_NOT_IN_LIST" {
 		t.Fatalf("APQ registration in safelist mode: %+v", errs)
 	}
-	if calls := e.up.Path(usersPath + e.up.CallerID()); calls != 2 {
+	if calls := e.Up.Path(gqltest.UsersPath + e.Up.CallerID()); calls != 2 {
 		t.Fatalf("%d upstream calls, want 2 (the two listed requests)", calls)
 	}
 }

@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/koodrive/facade/graph/model"
+	"github.com/koodrive/facade/graph"
 )
 
 // Limits bound what one operation may ask for; zero values take the defaults.
@@ -17,16 +17,12 @@ type Limits struct {
 	MaxDepth      int // nesting of fields, introspection excluded
 	MaxAliases    int // aliased fields, fragments expanded
 	MaxRootFields int // top-level fields, fragments expanded
-	MaxComplexity int // estimated cost; see complexity below
+	MaxComplexity int // estimated cost, as graph prices fields (graph/complexity.go)
 }
 
 // DefaultLimits fit every query this schema needs (its deepest path is 5 fields) with
 // room to spare, and keep the worst case to a few full pages of owners.
 var DefaultLimits = Limits{MaxTokens: 2000, MaxDepth: 10, MaxAliases: 30, MaxRootFields: 10, MaxComplexity: 5000}
-
-// Cost model: every field costs 1; a field that may call KooDrive costs upstreamCallCost
-// more; a connection multiplies its selection by `first`, as every edge is resolved.
-const upstreamCallCost = 10
 
 func withDefaults(l Limits) Limits {
 	d := DefaultLimits
@@ -36,23 +32,6 @@ func withDefaults(l Limits) Limits {
 		}
 	}
 	return l
-}
-
-// complexity prices the fields that reach KooDrive.
-func complexity() ComplexityRoot {
-	var c ComplexityRoot
-	c.Query.Viewer = func(child int) int { return upstreamCallCost + child }
-	c.Query.User = func(child int, _ string) int { return upstreamCallCost + child }
-	c.Query.Node = func(child int, _ string) int { return upstreamCallCost + child }
-	c.Query.UserGroups = func(child int, first *int, _, _ *string, _ *model.UserGroupSourceType) int {
-		n := defaultFirst
-		if first != nil && *first > 0 {
-			n = *first
-		}
-		return upstreamCallCost + n*child
-	}
-	c.UserGroup.Owner = func(child int) int { return upstreamCallCost + child }
-	return c
 }
 
 // shapeLimit refuses operations too deep, too wide at the root or with too many
@@ -75,18 +54,18 @@ func (l shapeLimit) MutateOperationContext(_ context.Context, rc *graphql.Operat
 	roots := w.count(rc.Operation.SelectionSet)
 	switch {
 	case w.overBudget:
-		return limitError("QUERY_TOO_LARGE", "the operation expands to too many fields")
+		return limitError(graph.CodeQueryTooLarge, "the operation expands to too many fields")
 	case roots > l.limits.MaxRootFields:
-		return limitError("TOO_MANY_ROOT_FIELDS", fmt.Sprintf("the operation has %d root fields; at most %d are allowed", roots, l.limits.MaxRootFields))
+		return limitError(graph.CodeTooManyRootFields, fmt.Sprintf("the operation has %d root fields; at most %d are allowed", roots, l.limits.MaxRootFields))
 	}
 	w.walk(rc.Operation.SelectionSet, 1, false)
 	switch {
 	case w.overBudget:
-		return limitError("QUERY_TOO_LARGE", "the operation expands to too many fields")
+		return limitError(graph.CodeQueryTooLarge, "the operation expands to too many fields")
 	case w.maxDepth > l.limits.MaxDepth:
-		return limitError("QUERY_TOO_DEEP", fmt.Sprintf("the operation nests %d fields deep; at most %d are allowed", w.maxDepth, l.limits.MaxDepth))
+		return limitError(graph.CodeQueryTooDeep, fmt.Sprintf("the operation nests %d fields deep; at most %d are allowed", w.maxDepth, l.limits.MaxDepth))
 	case w.aliases > l.limits.MaxAliases:
-		return limitError("TOO_MANY_ALIASES", fmt.Sprintf("the operation has %d aliases; at most %d are allowed", w.aliases, l.limits.MaxAliases))
+		return limitError(graph.CodeTooManyAliases, fmt.Sprintf("the operation has %d aliases; at most %d are allowed", w.aliases, l.limits.MaxAliases))
 	}
 	return nil
 }

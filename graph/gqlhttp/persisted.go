@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/koodrive/facade/graph"
 )
 
 // ParseManifest reads a persisted-query manifest in the formats Apollo and Relay tools
@@ -72,7 +74,7 @@ func (s safelist) MutateOperationParameters(_ context.Context, p *graphql.RawPar
 	if !ok || (p.Query != "" && p.Query != query) {
 		return &gqlerror.Error{
 			Message:    "only the persisted operations of this API's clients are accepted",
-			Extensions: map[string]any{"code": "PERSISTED_QUERY_NOT_IN_LIST"},
+			Extensions: map[string]any{"code": graph.CodePersistedQueryNotInList},
 		}
 	}
 	p.Query = query

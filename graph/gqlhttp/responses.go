@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/koodrive/facade/graph"
 )
 
 // What the transports answer: the media type, and the JSON of a result or of a request
@@ -143,7 +145,7 @@ type requestErrorResponse struct {
 // CodeBadRequest error. It goes through the executor, so the error presenter records it
 // like any other.
 func writeRequestError(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string, status int, msg string) {
-	err := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadRequest}}
+	err := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": graph.CodeBadRequest}}
 	ctx := graphql.WithOperationContext(r.Context(), &graphql.OperationContext{})
 	resp := exec.DispatchError(ctx, gqlerror.List{err})
 	writeJSON(w, media, status, requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
@@ -152,7 +154,7 @@ func writeRequestError(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 func writeJSON(w http.ResponseWriter, media string, status int, body any) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		b, status = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"`+CodeInternal+`"}}]}`), http.StatusInternalServerError
+		b, status = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"`+graph.CodeInternal+`"}}]}`), http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.WriteHeader(status)

@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/internal/gqltest"
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
@@ -62,48 +64,48 @@ func TestTransportStatusAndDataPerAcceptType(t *testing.T) {
 			body:     `{"query":"query G($n: Int) { userGroups(first: $n) { totalCount } }","variables":{"n":"ten"}}`,
 			wantJSON: 200, wantGQL: 400, wantCode: "GRAPHQL_VALIDATION_FAILED"},
 		{name: "missing query", method: http.MethodPost, contentType: "application/json", body: `{"qeury":"{ viewer { userId } }"}`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "missing query over GET", method: http.MethodGet, query: url.Values{},
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "empty body", method: http.MethodPost, contentType: "application/json",
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "body not JSON", method: http.MethodPost, contentType: "application/json", body: `{ "not a JSON`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "body a JSON array", method: http.MethodPost, contentType: "application/json", body: `[{"query":"{ viewer { userId } }"}]`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "data after the JSON object", method: http.MethodPost, contentType: "application/json", body: `{"query":"{ viewer { userId } }"}}`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "query not a string", method: http.MethodPost, contentType: "application/json", body: `{"query":{"obj":"ect"}}`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "operationName not a string", method: http.MethodPost, contentType: "application/json", body: `{"query":"{ viewer { userId } }","operationName":false}`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "variables not an object", method: http.MethodPost, contentType: "application/json", body: `{"query":"{ viewer { userId } }","variables":["array"]}`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "extensions not an object", method: http.MethodPost, contentType: "application/json", body: `{"query":"{ viewer { userId } }","extensions":"string"}`,
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "GET variables not an object", method: http.MethodGet, query: url.Values{"query": {"{ viewer { userId } }"}, "variables": {`[1]`}},
-			wantJSON: 400, wantGQL: 400, wantCode: CodeBadRequest},
+			wantJSON: 400, wantGQL: 400, wantCode: graph.CodeBadRequest},
 		{name: "mutation over GET", method: http.MethodGet, query: url.Values{"query": {"mutation { __typename }"}},
-			wantJSON: 405, wantGQL: 405, wantCode: CodeBadRequest, wantAllow: "POST"},
+			wantJSON: 405, wantGQL: 405, wantCode: graph.CodeBadRequest, wantAllow: "POST"},
 		{name: "mutation over GET chosen by operationName", method: http.MethodGet,
 			query:    url.Values{"query": {"query Q { viewer { userId } } mutation M { __typename }"}, "operationName": {"M"}},
-			wantJSON: 405, wantGQL: 405, wantCode: CodeBadRequest, wantAllow: "POST"},
+			wantJSON: 405, wantGQL: 405, wantCode: graph.CodeBadRequest, wantAllow: "POST"},
 		{name: "subscription over GET", method: http.MethodGet, query: url.Values{"query": {"subscription { __typename }"}},
-			wantJSON: 405, wantGQL: 405, wantCode: CodeBadRequest, wantAllow: "POST"},
+			wantJSON: 405, wantGQL: 405, wantCode: graph.CodeBadRequest, wantAllow: "POST"},
 		{name: "PUT", method: http.MethodPut, contentType: "application/json", body: `{"query":"{ viewer { userId } }"}`,
-			wantJSON: 405, wantGQL: 405, wantCode: CodeBadRequest, wantAllow: "GET, POST"},
+			wantJSON: 405, wantGQL: 405, wantCode: graph.CodeBadRequest, wantAllow: "GET, POST"},
 		{name: "DELETE", method: http.MethodDelete,
-			wantJSON: 405, wantGQL: 405, wantCode: CodeBadRequest, wantAllow: "GET, POST"},
+			wantJSON: 405, wantGQL: 405, wantCode: graph.CodeBadRequest, wantAllow: "GET, POST"},
 		{name: "POST without Content-Type", method: http.MethodPost, body: `{"query":"{ viewer { userId } }"}`,
-			wantJSON: 415, wantGQL: 415, wantCode: CodeBadRequest},
+			wantJSON: 415, wantGQL: 415, wantCode: graph.CodeBadRequest},
 		{name: "POST text/plain", method: http.MethodPost, contentType: "text/plain;charset=UTF-8", body: `{"query":"{ viewer { userId } }"}`,
-			wantJSON: 415, wantGQL: 415, wantCode: CodeBadRequest},
+			wantJSON: 415, wantGQL: 415, wantCode: graph.CodeBadRequest},
 		{name: "POST form-urlencoded", method: http.MethodPost, contentType: "application/x-www-form-urlencoded", body: `query=%7B%20viewer%20%7B%20userId%20%7D%20%7D`,
-			wantJSON: 415, wantGQL: 415, wantCode: CodeBadRequest},
+			wantJSON: 415, wantGQL: 415, wantCode: graph.CodeBadRequest},
 		{name: "POST multipart", method: http.MethodPost, contentType: "multipart/form-data; boundary=x", body: "--x--",
-			wantJSON: 415, wantGQL: 415, wantCode: CodeBadRequest},
+			wantJSON: 415, wantGQL: 415, wantCode: graph.CodeBadRequest},
 		{name: "POST JSON in latin1", method: http.MethodPost, contentType: "application/json; charset=iso-8859-1", body: `{"query":"{ viewer { userId } }"}`,
-			wantJSON: 415, wantGQL: 415, wantCode: CodeBadRequest},
+			wantJSON: 415, wantGQL: 415, wantCode: graph.CodeBadRequest},
 	}
 	for _, tc := range cases {
 		for _, accept := range []string{acceptJSON, acceptGQL} {
@@ -130,7 +132,7 @@ func TestTransportStatusAndDataPerAcceptType(t *testing.T) {
 				}
 				var resp struct {
 					Data   json.RawMessage `json:"data"`
-					Errors []gqlError      `json:"errors"`
+					Errors []gqltest.Error `json:"errors"`
 				}
 				if err := json.Unmarshal(res.Body.Bytes(), &resp); err != nil {
 					t.Fatalf("body is not JSON: %v: %s", err, body)
@@ -144,7 +146,7 @@ func TestTransportStatusAndDataPerAcceptType(t *testing.T) {
 				switch {
 				case tc.wantCode == "" && len(resp.Errors) > 0:
 					t.Errorf("unexpected errors: %s", body)
-				case tc.wantCode != "" && (len(resp.Errors) == 0 || resp.Errors[0].code() != tc.wantCode):
+				case tc.wantCode != "" && (len(resp.Errors) == 0 || resp.Errors[0].Code() != tc.wantCode):
 					t.Errorf("want an error with code %s: %s", tc.wantCode, body)
 				}
 			})
@@ -159,7 +161,7 @@ func (e *testEnv) serveHTTP(tc httpCase, accept string) *httptest.ResponseRecord
 		target += "?" + tc.query.Encode()
 	}
 	req := httptest.NewRequest(tc.method, target, strings.NewReader(tc.body))
-	req.Header = http.Header{"Authorization": {demo.Authorization}, "X-User-Id": {e.up.CallerID()}}
+	req.Header = http.Header{"Authorization": {demo.Authorization}, "X-User-Id": {e.Up.CallerID()}}
 	if tc.contentType != "" {
 		req.Header.Set("Content-Type", tc.contentType)
 	}
@@ -167,7 +169,7 @@ func (e *testEnv) serveHTTP(tc httpCase, accept string) *httptest.ResponseRecord
 		req.Header.Set("Accept", accept)
 	}
 	res := httptest.NewRecorder()
-	e.handler.ServeHTTP(res, req)
+	e.Handler.ServeHTTP(res, req)
 	return res
 }
 
@@ -190,8 +192,8 @@ func TestTransportDoesNotEchoTheBody(t *testing.T) {
 			t.Errorf("%s: the response echoes the body: %s", body, res.Body)
 		}
 	}
-	if strings.Contains(e.logs.String(), secret) {
-		t.Errorf("the logs hold a request body:\n%s", e.logs)
+	if strings.Contains(e.Logs.String(), secret) {
+		t.Errorf("the logs hold a request body:\n%s", e.Logs)
 	}
 }
 
@@ -275,7 +277,7 @@ func TestValidationErrorsAreNotRepeated(t *testing.T) {
 		`{ viewer { ...V } } fragment V on User { nme dept }`:                       2,
 		`{ viewer { ...V } user(userId: "1") { ...V } } fragment V on User { nme }`: 1,
 	} {
-		errs, raw := e.do(t, q, nil, e.as()...)
+		errs, raw := e.Do(t, q, nil, e.As()...)
 		if len(errs) != want {
 			t.Errorf("%s: %d errors, want %d: %s", q, len(errs), want, raw)
 		}

@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"encoding/json"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/client"
+
+	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/graph/internal/gqltest"
 )
 
 // fakeObserver records what the GraphQL layer reports.
@@ -41,16 +44,16 @@ func (o *fakeObserver) UserBatch(n int) {
 
 func TestOneLogLinePerRequest(t *testing.T) {
 	obs := &fakeObserver{}
-	e := newEnv(t, envOptions{graph: Options{Observer: obs}})
-	var ids ownersPage
-	e.mustDo(t, ownersOfTen, &ids)
+	e := newEnv(t, envOptions{edge: Options{Observer: obs}, graph: graph.Options{Observer: obs}})
+	var ids gqltest.OwnersPage
+	e.MustDo(t, gqltest.OwnersOfTen, &ids)
 	broken := ids.UserGroups.Nodes[0].OwnerID
-	e.failUsers(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }, broken)
-	e.do(t, `query OwnersPage `+ownersOfTen, nil, append(e.as(), client.AddHeader("X-Traceid", "log-trace-1"))...)
-	e.do(t, `{ nope }`, nil, e.as()...)
+	e.FailUsers(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }, broken)
+	e.Do(t, `query OwnersPage `+gqltest.OwnersOfTen, nil, append(e.As(), client.AddHeader("X-Traceid", "log-trace-1"))...)
+	e.Do(t, `{ nope }`, nil, e.As()...)
 
 	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(e.Logs.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("log line is not JSON: %q", l)
@@ -60,7 +63,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 		}
 	}
 	if len(lines) != 3 {
-		t.Fatalf("%d request lines for 3 requests:\n%s", len(lines), e.logs.String())
+		t.Fatalf("%d request lines for 3 requests:\n%s", len(lines), e.Logs.String())
 	}
 	page := lines[1]
 	distinct := map[string]bool{}

@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"fmt"
@@ -30,12 +30,12 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{graph: Options{Limits: tc.limits}})
-			errs, raw := e.do(t, tc.query, nil, e.as()...)
-			if len(errs) != 1 || errs[0].code() != tc.code {
+			e := newEnv(t, envOptions{edge: Options{Limits: tc.limits}})
+			errs, raw := e.Do(t, tc.query, nil, e.As()...)
+			if len(errs) != 1 || errs[0].Code() != tc.code {
 				t.Fatalf("want one %s error, got %s", tc.code, raw)
 			}
-			if n := e.up.Calls(); n != 0 {
+			if n := e.Up.Calls(); n != 0 {
 				t.Fatalf("%d upstream calls for a refused operation", n)
 			}
 		})
@@ -45,10 +45,10 @@ func TestLimits(t *testing.T) {
 func TestLimitsLetRealQueriesThrough(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	// Just under each default: 30 aliases, 10 root fields, depth 5, a full page of owners twice.
-	e.mustDo(t, "{ viewer { "+aliases(30, "a%d: userId")+" } }", nil)
-	e.mustDo(t, "{ "+strings.Repeat("viewer { userId } ", 10)+" }", nil)
-	e.mustDo(t, "{ "+aliases(2, "p%d: userGroups(first: 100) { edges { node { owner { name } } } }")+" }", nil)
-	e.mustDo(t, introspectionQuery, nil)
+	e.MustDo(t, "{ viewer { "+aliases(30, "a%d: userId")+" } }", nil)
+	e.MustDo(t, "{ "+strings.Repeat("viewer { userId } ", 10)+" }", nil)
+	e.MustDo(t, "{ "+aliases(2, "p%d: userGroups(first: 100) { edges { node { owner { name } } } }")+" }", nil)
+	e.MustDo(t, introspectionQuery, nil)
 }
 
 // TestDeferIsRefused: the one-response transports cannot deliver deferred fragments, so
@@ -61,18 +61,18 @@ func TestDeferIsRefused(t *testing.T) {
 		`{ viewer { ...V } } fragment V on User { ... on User @defer(if: false) { name } }`,
 		`{ __schema { types { name ... @defer { fields { name } } } } }`,
 	} {
-		errs, raw := e.do(t, q, nil, e.as()...)
-		if len(errs) != 1 || errs[0].code() != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(errs[0].Message, "@defer") {
+		errs, raw := e.Do(t, q, nil, e.As()...)
+		if len(errs) != 1 || errs[0].Code() != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(errs[0].Message, "@defer") {
 			t.Errorf("%s: want one validation error naming @defer, got %s", q, raw)
 		}
 	}
-	if n := e.up.Calls(); n != 0 {
+	if n := e.Up.Calls(); n != 0 {
 		t.Fatalf("%d upstream calls for refused operations", n)
 	}
 	var schema struct {
 		Schema struct{ Directives []struct{ Name string } } `json:"__schema"`
 	}
-	e.mustDo(t, `{ __schema { directives { name } } }`, &schema)
+	e.MustDo(t, `{ __schema { directives { name } } }`, &schema)
 	var names []string
 	for _, d := range schema.Schema.Directives {
 		names = append(names, d.Name)
@@ -84,17 +84,17 @@ func TestDeferIsRefused(t *testing.T) {
 
 func TestIntrospectionAndSuggestionsSwitch(t *testing.T) {
 	on := newEnv(t, envOptions{})
-	off := newEnv(t, envOptions{graph: Options{DisableIntrospection: true}})
-	on.mustDo(t, `{ __schema { queryType { name } } }`, nil)
-	errs, raw := off.do(t, `{ __schema { queryType { name } } }`, nil, off.as()...)
+	off := newEnv(t, envOptions{edge: Options{DisableIntrospection: true}})
+	on.MustDo(t, `{ __schema { queryType { name } } }`, nil)
+	errs, raw := off.Do(t, `{ __schema { queryType { name } } }`, nil, off.As()...)
 	if len(errs) == 0 || strings.Contains(raw, `"Query"`) {
 		t.Fatalf("introspection answered while disabled: %s", raw)
 	}
-	_, raw = on.do(t, `{ viewr { userId } }`, nil, on.as()...)
+	_, raw = on.Do(t, `{ viewr { userId } }`, nil, on.As()...)
 	if !strings.Contains(raw, "Did you mean") {
 		t.Fatalf("no suggestion with introspection on: %s", raw)
 	}
-	_, raw = off.do(t, `{ viewr { userId } }`, nil, off.as()...)
+	_, raw = off.Do(t, `{ viewr { userId } }`, nil, off.As()...)
 	if strings.Contains(raw, "Did you mean") || strings.Contains(raw, "viewer") {
 		t.Fatalf("suggestion leaks the schema: %s", raw)
 	}

@@ -1,4 +1,4 @@
-package graph
+package gqlhttp
 
 import (
 	"context"
@@ -8,35 +8,34 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/koodrive/facade/graph"
 	"github.com/koodrive/facade/koodrive"
 )
 
-// Observer receives what the GraphQL layer does, for metrics. Its methods must be fast
-// and safe for concurrent use.
+// Observer receives what the edge sees of each request, for metrics. Its methods must
+// be fast and safe for concurrent use.
 type Observer interface {
 	// Request reports one GraphQL request: its operation name ("" when unknown),
 	// outcome ("ok", "partial" or "error") and duration.
 	Request(operation, outcome string, d time.Duration)
 	// Error reports one error's extensions.code.
 	Error(code string)
-	// UserBatch reports how many GET /users calls started together: a page's owners, or
-	// the new users of one loader batch.
-	UserBatch(size int)
 }
 
 type noObserver struct{}
 
 func (noObserver) Request(string, string, time.Duration) {}
 func (noObserver) Error(string)                          {}
-func (noObserver) UserBatch(int)                         {}
 
 // requestRecord gathers, while a request runs, what its log line and metrics say.
 type requestRecord struct {
-	mu        sync.Mutex
-	operation string
-	hasData   bool
-	codes     []string
+	credentials string // which credential header is wrong; "" when they are well formed
+	mu          sync.Mutex
+	operation   string
+	hasData     bool
+	codes       []string
 }
 
 type recordKey struct{}
@@ -56,6 +55,23 @@ func (rec *requestRecord) addCode(code string) {
 	}
 }
 
+// recordingPresenter presents errors with present (graph's presenter) and records each
+// code for the request's log line and metrics. An UNAUTHENTICATED from malformed
+// credentials (no call was made) says which header is wrong.
+func recordingPresenter(present graphql.ErrorPresenterFunc, observer Observer) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := present(ctx, err)
+		code, _ := gqlErr.Extensions["code"].(string)
+		rec := recordFrom(ctx)
+		if code == graph.CodeUnauthenticated && rec.credentials != "" {
+			gqlErr.Message = rec.credentials
+		}
+		rec.addCode(code)
+		observer.Error(code)
+		return gqlErr
+	}
+}
+
 // observeResponses notes the operation's name and whether it produced data.
 func observeResponses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
@@ -70,7 +86,7 @@ func observeResponses(ctx context.Context, next graphql.ResponseHandler) *graphq
 }
 
 // finish writes the request's log line and metrics.
-func (r *Resolver) finish(ctx context.Context, rec *requestRecord, status int, took time.Duration) {
+func (s scope) finish(ctx context.Context, rec *requestRecord, status int, took time.Duration) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	outcome := "ok"
@@ -80,8 +96,8 @@ func (r *Resolver) finish(ctx context.Context, rec *requestRecord, status int, t
 	case len(rec.codes) > 0 || status >= 400:
 		outcome = "error"
 	}
-	r.observer.Request(rec.operation, outcome, took)
-	r.log.InfoContext(ctx, "graphql request",
+	s.opts.Observer.Request(rec.operation, outcome, took)
+	s.log.InfoContext(ctx, "graphql request",
 		"trace_id", koodrive.CallerFrom(ctx).TraceID,
 		"operation", rec.operation,
 		"status", status,
