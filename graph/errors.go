@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/koodrive/facade/koodrive"
@@ -27,8 +26,8 @@ const (
 
 	// Refused before execution, at the HTTP edge (graph/gqlhttp).
 	CodeBadRequest              = "BAD_REQUEST"
-	CodeParseFailed             = errcode.ParseFailed         // gqlgen's
-	CodeValidationFailed        = errcode.ValidationFailed    // gqlgen's
+	CodeParseFailed             = "GRAPHQL_PARSE_FAILED"      // gqlgen's errcode.ParseFailed
+	CodeValidationFailed        = "GRAPHQL_VALIDATION_FAILED" // gqlgen's errcode.ValidationFailed
 	CodePersistedQueryNotFound  = "PERSISTED_QUERY_NOT_FOUND" // gqlgen's APQ: send the query with its hash
 	CodePersistedQueryNotInList = "PERSISTED_QUERY_NOT_IN_LIST"
 	CodeQueryTooLarge           = "QUERY_TOO_LARGE"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,42 +22,72 @@ import (
 var fastRetries = koodrive.WithRetryPolicy(koodrive.RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 
 // TestOwnerFaultsGivePartialData breaks one owner's GET /users in each way KooDrive
-// can fail: only that owner is null, with a clear code, and the page survives.
+// can fail: only that owner is null, with its error at its path and a clear code, the
+// page survives, and what KooDrive said reaches the client as extensions.upstream, but
+// never its body.
 func TestOwnerFaultsGivePartialData(t *testing.T) {
+	const secretBody = "stack trace: db password hunter2"
+	refuse := func(status int) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"code":%d77,"msg":"owner unavailable","detail":%q}`, status, secretBody)
+		}
+	}
 	cases := []struct {
-		name  string
-		fault http.HandlerFunc
-		code  string
-		opts  []koodrive.Option
+		name   string
+		fault  http.HandlerFunc
+		code   string
+		status int // KooDrive's answer, shown in extensions.upstream; 0 for none
+		opts   []koodrive.Option
 	}{
-		{"timeout", demo.Hang(5 * time.Second), CodeUpstreamTimeout, []koodrive.Option{koodrive.WithTimeout(300 * time.Millisecond)}},
-		{"connection reset", demo.ResetConnection, CodeUpstreamError, nil},
-		{"truncated JSON", demo.TruncatedBody, CodeUpstreamError, nil},
-		{"malformed JSON", demo.MalformedJSON, CodeUpstreamError, nil},
-		{"body over the cap", demo.OversizedBody(64 << 10), CodeUpstreamError, []koodrive.Option{koodrive.WithMaxBodyBytes(16 << 10)}},
-		{"persistent 503", demo.Status(503, ""), CodeUpstreamError, nil},
+		{"500", refuse(500), CodeUpstreamError, 500, nil},
+		{"404", refuse(404), CodeNotFound, 404, nil},
+		{"403", refuse(403), CodeForbidden, 403, nil},
+		{"timeout", demo.Hang(5 * time.Second), CodeUpstreamTimeout, 0, []koodrive.Option{koodrive.WithTimeout(300 * time.Millisecond)}},
+		{"connection reset", demo.ResetConnection, CodeUpstreamError, 0, nil},
+		{"truncated JSON", demo.TruncatedBody, CodeUpstreamError, 200, nil},
+		{"malformed JSON", demo.MalformedJSON, CodeUpstreamError, 200, nil},
+		{"body over the cap", demo.OversizedBody(64 << 10), CodeUpstreamError, 200, []koodrive.Option{koodrive.WithMaxBodyBytes(16 << 10)}},
+		{"persistent 503", demo.Status(503, ""), CodeUpstreamError, 503, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, envOptions{koodrive: append([]koodrive.Option{fastRetries}, tc.opts...)})
 			var ids gqltest.OwnersPage
 			e.MustDo(t, gqltest.OwnersOfTen, &ids)
-			broken := ids.UserGroups.Nodes[0].OwnerID
+			broken := ids.UserGroups.Nodes[3].OwnerID
 			e.FailUsers(tc.fault, broken)
 			var got gqltest.OwnersPage
 			errs, raw := e.Do(t, gqltest.OwnersOfTen, &got, e.As()...)
-			if len(got.UserGroups.Nodes) != 10 || len(errs) == 0 {
-				t.Fatalf("page lost or no error: %s", raw)
+			if len(got.UserGroups.Nodes) != 10 {
+				t.Fatalf("page lost: %s", raw)
 			}
-			for _, err := range errs {
-				if err.Code() != tc.code {
-					t.Fatalf("code %s, want %s: %s", err.Code(), tc.code, raw)
-				}
-			}
+			var failed []int
 			for i, n := range got.UserGroups.Nodes {
 				if (n.Owner == nil) != (n.OwnerID == broken) {
 					t.Fatalf("node %d: owner %v for owner id %s (broken %s)", i, n.Owner, n.OwnerID, broken)
 				}
+				if n.Owner == nil {
+					failed = append(failed, i)
+				}
+			}
+			if len(failed) == 0 || len(errs) != len(failed) {
+				t.Fatalf("%d null owners, %d errors: %s", len(failed), len(errs), raw)
+			}
+			for k, err := range errs {
+				if err.Code() != tc.code || fmt.Sprint(err.Path) != fmt.Sprintf("[userGroups nodes %d owner]", failed[k]) {
+					t.Fatalf("error %+v, want %s at node %d", err, tc.code, failed[k])
+				}
+				up, _ := err.Extensions["upstream"].(map[string]any)
+				if up["status"] != float64(tc.status) {
+					t.Fatalf("upstream extensions %+v, want status %d", up, tc.status)
+				}
+				if tc.status >= 400 && tc.status != 503 && (up["code"] != float64(tc.status*100+77) || up["message"] != "owner unavailable") {
+					t.Fatalf("upstream extensions %+v", up)
+				}
+			}
+			if strings.Contains(raw, "hunter2") || strings.Contains(e.Logs.String(), "hunter2") {
+				t.Fatalf("upstream body leaked: %s", raw)
 			}
 		})
 	}

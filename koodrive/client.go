@@ -7,9 +7,7 @@ package koodrive
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -143,78 +141,36 @@ func newTransport() *http.Transport {
 	return t
 }
 
-// response is one upstream answer as read, shared by coalesced callers.
-type response struct {
-	status      int
-	retryAfter  string
-	body        []byte
-	tooLarge    bool // the body went past maxBodyBytes and was not read further
-	clockSkewed bool // a 401 whose Date shows the X-Date sent was outside KooDrive's window
-}
-
-// envelope is the part of every KooDrive answer that says whether it succeeded;
-// response types embed it, so a body is decoded once.
-type envelope struct {
-	Code *int   `json:"code"`
-	Msg  string `json:"msg"`
-}
-
-func (e *envelope) fields() *envelope { return e }
-
-type enveloped interface{ fields() *envelope }
-
 // get calls GET path?query for the caller in ctx and decodes the body into out, a
 // response type that embeds envelope. path is already escaped. It returns the HTTP
 // status of a success, for checks on the body.
 func (c *Client) get(ctx context.Context, op, path string, query url.Values, out enveloped) (int, error) {
 	caller := CallerFrom(ctx)
-	fail := func(status, code int, msg string, kind, cause error) error {
-		return &Error{Op: op, StatusCode: status, Code: code, Message: msg, TraceID: caller.TraceID, kind: kind, cause: cause}
-	}
 	if !caller.Authenticated() {
-		return 0, fail(0, 0, "missing credentials", ErrUnauthenticated, nil)
+		return 0, &Error{Op: op, Message: "missing credentials", TraceID: caller.TraceID, kind: ErrUnauthenticated}
 	}
+	target := c.url(path, query)
+	resp, err := c.coalescer.do(ctx, callKey(op, target, caller), func(ctx context.Context) (*response, error) {
+		return c.withRetries(ctx, op, target, caller)
+	})
+	failure := callFailure(resp, err)
+	if failure == nil {
+		failure = checkResponse(resp, out)
+	}
+	if failure != nil {
+		failure.Op, failure.TraceID = op, caller.TraceID
+		return 0, failure
+	}
+	return resp.status, nil
+}
+
+// url is the base URL with path appended and query set.
+func (c *Client) url(path string, query url.Values) string {
 	u := *c.baseURL
 	u.RawPath = c.baseURL.EscapedPath() + path
 	u.Path, _ = url.PathUnescape(u.RawPath)
 	u.RawQuery = query.Encode()
-	target := u.String()
-
-	resp, err := c.coalescer.do(ctx, callKey(op, target, caller), func(ctx context.Context) (*response, error) {
-		return c.withRetries(ctx, op, target, caller)
-	})
-	switch {
-	case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
-		return 0, fail(0, 0, "circuit open after repeated failures", ErrUnavailable, nil)
-	case err != nil && resp != nil:
-		return 0, fail(resp.status, 0, "reading response", transportKind(err), sanitize(err))
-	case err != nil:
-		return 0, fail(0, 0, "request failed", transportKind(err), sanitize(err))
-	case resp.tooLarge:
-		return 0, fail(resp.status, 0, "response body over the size limit", ErrBadResponse, nil)
-	}
-
-	// One decode on the happy path; the envelope alone only when the rest did not fit.
-	decodeErr := json.Unmarshal(resp.body, out)
-	env := out.fields()
-	if decodeErr != nil {
-		*env = envelope{}
-		_ = json.Unmarshal(resp.body, env)
-	}
-	ok2xx := resp.status >= 200 && resp.status < 300
-	switch {
-	case !ok2xx && env.Code == nil:
-		return 0, fail(resp.status, 0, http.StatusText(resp.status), kindForStatus(resp.status), nil)
-	case !ok2xx:
-		return 0, fail(resp.status, *env.Code, env.Msg, kindForStatus(resp.status), nil)
-	case env.Code == nil:
-		return 0, fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
-	case *env.Code != 0:
-		return 0, fail(resp.status, *env.Code, env.Msg, nil, nil)
-	case decodeErr != nil:
-		return 0, fail(resp.status, 0, "malformed response body", ErrBadResponse, nil)
-	}
-	return resp.status, nil
+	return u.String()
 }
 
 // callKey identifies calls that may share one answer: same request, same caller
@@ -301,17 +257,6 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) 
 		out.body, out.tooLarge = nil, true
 	}
 	return out, nil
-}
-
-// readBody reads at most limit+1 bytes of resp's body (one more says it is too large),
-// in one allocation when the length is announced and within the limit.
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
-	if n := resp.ContentLength; n >= 0 && n <= limit {
-		body := make([]byte, n)
-		_, err := io.ReadFull(resp.Body, body)
-		return body, err
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
 
 // setHeaders sets what KooDrive requires, and returns the X-Date it sent.

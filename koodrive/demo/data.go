@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// user and group mirror KooDrive's JSON; pointers let tests drop fields like the API may.
+// user and group mirror KooDrive's JSON: the fields of its pages' examples, including
+// those its tables omit (orgId, deptId, deptName).
 type user struct {
 	ID       string `json:"id"`
 	OrgID    string `json:"orgId"`
