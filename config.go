@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/koodrive/facade/fleet"
 	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 )
@@ -31,6 +32,9 @@ type config struct {
 	MetricsAddr          string // empty: /metrics on the main port
 	LogFormat            string // json, text, or auto (text on a terminal)
 	UnreachableAfter     time.Duration
+	RedisURL             string // empty: no fleet, everything in process
+	RedisPrefix          string
+	RedisTimeout         time.Duration
 }
 
 const userCacheSize = 10_000
@@ -65,6 +69,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	pqFile := env("persisted-queries", "PERSISTED_QUERIES", "", "persisted-query manifest (Apollo or Relay JSON format)")
 	metrics := env("metrics-addr", "METRICS_ADDR", "", "serve /metrics on this address (e.g. :9090) instead of the main port")
 	unreachable := env("ready-unreachable-after", "READY_UNREACHABLE_AFTER", "30s", "/readyz answers 503 once KooDrive has not answered for this long")
+	redisURL := env("redis-url", "REDIS_URL", "", "Redis shared by the replicas of a fleet (redis:// or rediss://, password in the URL); empty keeps all state in process")
+	redisPrefix := env("redis-prefix", "REDIS_PREFIX", fleet.DefaultPrefix, "prefix of every Redis key")
+	redisTimeout := env("redis-timeout", "REDIS_TIMEOUT", fleet.DefaultTimeout.String(), "timeout of each Redis call; on failure a replica uses its local state")
 	logFormat := env("log-format", "LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, json otherwise)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names; durations are Go durations (10s, 1m).\n\n")
@@ -97,6 +104,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		MetricsAddr:          *metrics,
 		LogFormat:            *logFormat,
 		UnreachableAfter:     p.duration("READY_UNREACHABLE_AFTER", *unreachable, false),
+		RedisURL:             *redisURL,
+		RedisPrefix:          *redisPrefix,
+		RedisTimeout:         p.duration("REDIS_TIMEOUT", *redisTimeout, false),
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

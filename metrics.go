@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/koodrive/facade/koodrive"
 )
 
 // metrics is the Prometheus side of gqlhttp.Observer, graph.Observer and koodrive.Observer.
@@ -24,6 +26,10 @@ type metrics struct {
 	breakerState    *prometheus.GaugeVec
 	clockOffset     prometheus.Gauge
 	clockRetries    *prometheus.CounterVec
+	holds           *prometheus.CounterVec
+	redisFallbacks  *prometheus.CounterVec
+	redisUp         prometheus.Gauge
+	redisOnce       sync.Once
 	operations      boundedLabels
 }
 
@@ -36,16 +42,19 @@ func newMetrics(inFlight func() float64) *metrics {
 	m.upstreamCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_calls_total", Help: "KooDrive call attempts by endpoint and HTTP status (0: no answer)."}, []string{"endpoint", "status"})
 	m.upstreamSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "koodrive_call_duration_seconds", Help: "KooDrive call attempt latency by endpoint.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"endpoint"})
 	m.batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "user_loader_batch_size", Help: "GET /users calls started together: the owners of a group page, or the new users of a loader batch.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100}})
-	m.cacheLookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_user_cache_lookups_total", Help: "User cache lookups by result (hit, miss)."}, []string{"result"})
+	m.cacheLookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_user_cache_lookups_total", Help: "User cache lookups by result: hit (this process), shared_hit (the fleet's Redis), miss."}, []string{"result"})
 	m.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "koodrive_breaker_state", Help: "Circuit breaker state by endpoint: 0 closed, 1 half-open, 2 open."}, []string{"endpoint"})
 	m.clockOffset = prometheus.NewGauge(prometheus.GaugeOpts{Name: "koodrive_clock_offset_seconds", Help: "Estimated KooDrive clock minus this host's, from its Date headers (a lower bound, up to about 1 s under); X-Date follows it."})
 	m.clockRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_clock_retries_total", Help: "KooDrive calls retried once after a 401 for an X-Date outside KooDrive's window, by endpoint."}, []string{"endpoint"})
-	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState, m.clockOffset, m.clockRetries,
+	m.holds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_holds_total", Help: "Holds on an endpoint's calls after KooDrive answered 429 with Retry-After, here or in another replica of the fleet."}, []string{"endpoint"})
+	m.redisFallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fleet_redis_fallbacks_total", Help: "Redis calls that failed, or were not tried while Redis was down, so the replica used its local state, by operation."}, []string{"op"})
+	m.redisUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "fleet_redis_up", Help: "1 while the fleet's Redis answers, 0 while the replica works from its local state (absent without REDIS_URL)."})
+	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState, m.clockOffset, m.clockRetries, m.holds, m.redisFallbacks,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "http_requests_in_flight", Help: "HTTP requests being served."}, inFlight),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
-	for _, endpoint := range []string{"GetUser", "ListUserGroups"} {
+	for _, endpoint := range koodrive.Endpoints {
 		m.breakerState.WithLabelValues(endpoint).Set(0)
 	}
 	return m
@@ -76,12 +85,18 @@ func (m *metrics) UpstreamCall(endpoint string, status int, d time.Duration) {
 	m.upstreamSeconds.WithLabelValues(endpoint).Observe(d.Seconds())
 }
 
-func (m *metrics) UserCacheLookup(hit bool) {
-	result := "miss"
-	if hit {
-		result = "hit"
-	}
-	m.cacheLookups.WithLabelValues(result).Inc()
+func (m *metrics) UserCacheLookup(result string) { m.cacheLookups.WithLabelValues(result).Inc() }
+
+func (m *metrics) Held(endpoint string, _ time.Time) { m.holds.WithLabelValues(endpoint).Inc() }
+
+// fleet.Observer
+
+func (m *metrics) RedisFallback(op string) { m.redisFallbacks.WithLabelValues(op).Inc() }
+
+// RedisUp registers the gauge on first use: without REDIS_URL there is no Redis to report.
+func (m *metrics) RedisUp(up bool) {
+	m.redisOnce.Do(func() { m.registry.MustRegister(m.redisUp) })
+	m.redisUp.Set(map[bool]float64{false: 0, true: 1}[up])
 }
 
 func (m *metrics) BreakerStateChange(endpoint, state string) {

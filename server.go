@@ -20,6 +20,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/cors"
 
+	"github.com/koodrive/facade/fleet"
 	"github.com/koodrive/facade/graph"
 	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
@@ -100,11 +101,24 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	if cfg.UserCacheTTL > 0 {
 		kdOpts = append(kdOpts, koodrive.WithUserCache(cfg.UserCacheTTL, userCacheSize))
 	}
+	var shared *fleet.Redis
+	if cfg.RedisURL != "" {
+		var err error
+		if shared, err = fleet.Connect(ctx, fleet.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout, Log: log, Observer: m}); err != nil {
+			return err
+		}
+		defer shared.Close()
+		kdOpts = append(kdOpts, koodrive.WithShared(shared))
+		opts.SharedQueries = shared
+	}
 	kd, err := koodrive.New(cfg.KooDriveBaseURL, kdOpts...)
 	if err != nil {
 		return err
 	}
 	defer kd.CloseIdleConnections()
+	if shared != nil {
+		go shared.WatchHolds(ctx, koodrive.Endpoints, kd.Hold)
+	}
 	resolver := graph.New(kd, log, graph.Options{Observer: m})
 	api := gqlhttp.New(resolver, log, opts)
 

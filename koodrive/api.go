@@ -3,6 +3,7 @@ package koodrive
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -19,6 +20,9 @@ const (
 	MaxPageSize      = 100
 	MaxCursorLen     = 1024 // bytes of an upstream nextCursor the facade accepts
 )
+
+// Endpoints are the adapter's operations, each with its own breaker and hold.
+var Endpoints = []string{opGetUser, opListUserGroups}
 
 var idPattern = regexp.MustCompile(`^[0-9]{1,19}$`)
 
@@ -41,12 +45,8 @@ type User struct {
 // GetUser calls GET /users/{userID}, or answers from the user cache when it is on.
 func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 	key := c.userCacheKey(ctx, userID)
-	if c.userCache != nil {
-		u, ok := c.userCache.get(key)
-		c.observer.UserCacheLookup(ok)
-		if ok {
-			return u, nil
-		}
+	if u, ok := c.cachedUser(ctx, key); ok {
+		return u, nil
 	}
 	var out struct {
 		envelope
@@ -59,9 +59,7 @@ func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 	if out.Data == nil {
 		return nil, &Error{Op: opGetUser, StatusCode: status, Message: "response without data", TraceID: CallerFrom(ctx).TraceID, kind: ErrBadResponse}
 	}
-	if c.userCache != nil {
-		c.userCache.add(key, out.Data)
-	}
+	c.cacheUser(ctx, key, out.Data)
 	return out.Data, nil
 }
 
@@ -72,6 +70,39 @@ func (c *Client) userCacheKey(ctx context.Context, userID string) [sha256.Size]b
 		return [sha256.Size]byte{}
 	}
 	return callerHash(CallerFrom(ctx), userID)
+}
+
+// cachedUser looks in this process's cache, then in the fleet's; a user the fleet
+// holds is kept here too, until the same time.
+func (c *Client) cachedUser(ctx context.Context, key [sha256.Size]byte) (*User, bool) {
+	if c.userCache == nil {
+		return nil, false
+	}
+	if u, ok := c.userCache.get(key); ok {
+		c.observer.UserCacheLookup("hit")
+		return u, true
+	}
+	if c.shared != nil {
+		if u, expires, ok := c.shared.GetUser(ctx, hex.EncodeToString(key[:])); ok && expires.After(c.userCache.now()) {
+			c.userCache.put(key, u, expires)
+			c.observer.UserCacheLookup("shared_hit")
+			return u, true
+		}
+	}
+	c.observer.UserCacheLookup("miss")
+	return nil, false
+}
+
+// cacheUser keeps a user just read, here and in the fleet. Errors are never cached.
+func (c *Client) cacheUser(ctx context.Context, key [sha256.Size]byte, u *User) {
+	if c.userCache == nil {
+		return
+	}
+	expires := c.userCache.now().Add(c.userCache.ttl)
+	c.userCache.put(key, u, expires)
+	if c.shared != nil {
+		c.shared.AddUser(ctx, hex.EncodeToString(key[:]), u, expires)
+	}
 }
 
 // SourceType is the upstream sourceType filter.

@@ -38,6 +38,8 @@ type Client struct {
 	breakers     map[string]*gobreaker.CircuitBreaker[*response] // by operation
 	coalescer    *coalescer                                      // nil: every call goes upstream on its own
 	userCache    *userCache                                      // nil: off
+	shared       Shared                                          // nil: no fleet
+	holds        holds
 	observer     Observer
 	log          *slog.Logger
 	clockMargin  time.Duration
@@ -121,9 +123,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			onChange(endpoint, from, to)
 		}
 	}
-	c.breakers = map[string]*gobreaker.CircuitBreaker[*response]{
-		opGetUser:        newBreaker(opGetUser, c.breaker),
-		opListUserGroups: newBreaker(opListUserGroups, c.breaker),
+	c.breakers = map[string]*gobreaker.CircuitBreaker[*response]{}
+	for _, endpoint := range Endpoints {
+		c.breakers[endpoint] = newBreaker(endpoint, c.breaker)
 	}
 	return c, nil
 }
@@ -193,6 +195,9 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 	breaker := c.breakers[op]
 	skewRetried := false
 	for attempt := 0; ; attempt++ {
+		if !c.waitForHold(ctx, op) {
+			return nil, errHeld
+		}
 		resp, err := breaker.Execute(func() (*response, error) {
 			resp, err := c.attempt(ctx, op, target, caller)
 			if err == nil && isServerFault(resp.status) {
@@ -202,6 +207,9 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 		})
 		if errors.Is(err, errServerFault) {
 			err = nil
+		}
+		if err == nil && resp.status == http.StatusTooManyRequests {
+			c.held(ctx, op, resp)
 		}
 		if err == nil && resp.clockSkewed && !skewRetried && ctx.Err() == nil {
 			skewRetried = true

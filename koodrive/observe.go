@@ -7,7 +7,12 @@ import "time"
 type Observer interface {
 	// UpstreamCall reports one attempt; status 0 means no answer (network error, timeout).
 	UpstreamCall(endpoint string, status int, d time.Duration)
-	UserCacheLookup(hit bool)
+	// UserCacheLookup reports a lookup: "hit" (this process), "shared_hit" (the fleet's)
+	// or "miss".
+	UserCacheLookup(result string)
+	// Held reports a hold on endpoint's calls until then: KooDrive answered 429 here or
+	// in another replica.
+	Held(endpoint string, until time.Time)
 	BreakerStateChange(endpoint, state string)
 	// ClockOffset reports a new estimate of KooDrive's clock minus ours.
 	ClockOffset(offset time.Duration)
@@ -21,7 +26,8 @@ func WithObserver(o Observer) Option { return func(c *Client) { c.observer = o }
 type noObserver struct{}
 
 func (noObserver) UpstreamCall(string, int, time.Duration) {}
-func (noObserver) UserCacheLookup(bool)                    {}
+func (noObserver) UserCacheLookup(string)                  {}
+func (noObserver) Held(string, time.Time)                  {}
 func (noObserver) BreakerStateChange(string, string)       {}
 func (noObserver) ClockOffset(time.Duration)               {}
 func (noObserver) ClockRetry(string)                       {}

@@ -37,6 +37,8 @@ func (c *userCache) get(key [sha256.Size]byte) (*User, bool) {
 	return e.user, true
 }
 
-func (c *userCache) add(key [sha256.Size]byte, u *User) {
-	c.entries.Add(key, cachedUser{user: u, expires: c.now().Add(c.ttl)})
+// put keeps u until expires: now+ttl for an answer just read, or what the fleet's copy
+// says, so every replica lets it go at the same time.
+func (c *userCache) put(key [sha256.Size]byte, u *User, expires time.Time) {
+	c.entries.Add(key, cachedUser{user: u, expires: expires})
 }

@@ -31,6 +31,9 @@ type Options struct {
 	// PersistedQueries, when set, is the safelist (by sha256, from ParseManifest): no
 	// other operation is accepted, and automatic persisted queries are off.
 	PersistedQueries map[string]string
+	// SharedQueries, in a fleet, is the register of automatic persisted queries every
+	// replica shares; nil keeps them in this process.
+	SharedQueries SharedQueries
 	// DisableIntrospection turns off introspection and field suggestions (production).
 	DisableIntrospection bool
 	// Observer receives request and error metrics; nil records none.
@@ -71,7 +74,7 @@ func New(r *graph.Resolver, log *slog.Logger, opts Options) http.Handler {
 	if opts.PersistedQueries != nil {
 		srv.Use(safelist{byHash: opts.PersistedQueries}) // and no APQ: it would register anything
 	} else {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: newAPQCache(apqCacheSize, opts.SharedQueries)})
 	}
 	// The shape check walks within a budget, so it runs before the complexity walk.
 	srv.Use(shapeLimit{limits: opts.Limits})

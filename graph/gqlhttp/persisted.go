@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/koodrive/facade/graph"
@@ -85,4 +87,58 @@ func persistedQueryHash(ext map[string]any) string {
 	pq, _ := ext["persistedQuery"].(map[string]any)
 	hash, _ := pq["sha256Hash"].(string)
 	return hash
+}
+
+// SharedQueries is a fleet's register of automatic persisted queries (fleet.Redis), so a
+// hash registered through any replica is served by every one. Best effort: a failure
+// reads as a miss.
+type SharedQueries interface {
+	GetQuery(ctx context.Context, hash string) (string, bool)
+	AddQuery(ctx context.Context, hash, query string)
+}
+
+// sharedRefreshEvery: a query this replica serves from its own LRU tells the fleet's
+// register it is still in use this often, so the register's TTL runs from its last use.
+const sharedRefreshEvery = time.Hour
+
+// apqCache keeps automatic persisted queries in a bounded LRU and, in a fleet, in the
+// shared register behind it: a query found there is copied into the LRU.
+type apqCache struct {
+	local  *lru.Cache[string, apqEntry]
+	shared SharedQueries // nil: this process only
+}
+
+type apqEntry struct {
+	query  string
+	shared time.Time // when the fleet's register last heard of it
+}
+
+func newAPQCache(size int, shared SharedQueries) *apqCache {
+	local, _ := lru.New[string, apqEntry](size) // errors only for size < 1
+	return &apqCache{local: local, shared: shared}
+}
+
+func (c *apqCache) Get(ctx context.Context, hash string) (string, bool) {
+	if e, ok := c.local.Get(hash); ok {
+		if c.shared != nil && time.Since(e.shared) > sharedRefreshEvery {
+			c.shared.AddQuery(ctx, hash, e.query)
+			c.local.Add(hash, apqEntry{query: e.query, shared: time.Now()})
+		}
+		return e.query, true
+	}
+	if c.shared == nil {
+		return "", false
+	}
+	query, ok := c.shared.GetQuery(ctx, hash)
+	if ok {
+		c.local.Add(hash, apqEntry{query: query, shared: time.Now()})
+	}
+	return query, ok
+}
+
+func (c *apqCache) Add(ctx context.Context, hash, query string) {
+	c.local.Add(hash, apqEntry{query: query, shared: time.Now()})
+	if c.shared != nil {
+		c.shared.AddQuery(ctx, hash, query)
+	}
 }

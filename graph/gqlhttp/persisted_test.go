@@ -1,12 +1,14 @@
 package gqlhttp
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
@@ -64,6 +66,52 @@ func TestAutomaticPersistedQueriesOverGET(t *testing.T) {
 	wrong := url.Values{"query": {`{ viewer { userId } }`}, "extensions": {byHash.Get("extensions")}}
 	if _, resp := e.get(t, wrong); firstCode(resp) != graph.CodeBadRequest {
 		t.Fatalf("mismatched hash accepted: %v", resp)
+	}
+}
+
+// sharedQueries is a fleet's register in memory, counting its reads.
+type sharedQueries struct {
+	mu      sync.Mutex
+	queries map[string]string
+	reads   int
+}
+
+func (s *sharedQueries) GetQuery(_ context.Context, hash string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads++
+	q, ok := s.queries[hash]
+	return q, ok
+}
+
+func (s *sharedQueries) AddQuery(_ context.Context, hash, query string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.queries == nil {
+		s.queries = map[string]string{}
+	}
+	s.queries[hash] = query
+}
+
+// TestPersistedQueriesAreSharedByTheFleet: a hash registered through one replica is
+// answered by another; the second asks the register once, then answers from its own LRU.
+func TestPersistedQueriesAreSharedByTheFleet(t *testing.T) {
+	shared := &sharedQueries{}
+	one := newEnv(t, envOptions{edge: Options{SharedQueries: shared}})
+	two := newEnv(t, envOptions{edge: Options{SharedQueries: shared}})
+	byHash := url.Values{"extensions": {hashExtension(viewerName)}}
+	if _, resp := two.get(t, byHash); firstCode(resp) != graph.CodePersistedQueryNotFound {
+		t.Fatalf("unknown hash: %v", resp)
+	}
+	one.MustDo(t, viewerName, nil, client.Extensions(map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": queryHash(viewerName)}}))
+	reads := shared.reads
+	for range 3 {
+		if status, resp := two.get(t, byHash); status != 200 || resp["data"] == nil || resp["errors"] != nil {
+			t.Fatalf("by hash through the other replica: %d %v", status, resp)
+		}
+	}
+	if shared.reads != reads+1 {
+		t.Fatalf("%d reads of the register for 3 requests, want 1", shared.reads-reads)
 	}
 }
 
