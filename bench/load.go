@@ -62,9 +62,9 @@ type loadRun struct {
 func demoCaller(userID string) caller { return caller{auth: demo.Authorization, userID: userID} }
 
 // runClosedLoop runs clients that each send the next request when the last one is
-// answered, for d (and at most maxPerClient requests each). Each client has a token of
-// its own for the same demo user, unless shared.
-func runClosedLoop(ctx context.Context, hc *http.Client, url, callerID string, clients int, d time.Duration, shared bool) loadRun {
+// answered, for d (and at most maxPerClient requests each), to the urls in turn. Each
+// client has a token of its own for the same demo user, unless shared.
+func runClosedLoop(ctx context.Context, hc *http.Client, urls []string, callerID string, clients int, d time.Duration, shared bool) loadRun {
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
 	deadline := time.Now().Add(d)
@@ -80,7 +80,7 @@ func runClosedLoop(ctx context.Context, hc *http.Client, url, callerID string, c
 			}
 			for i := 0; i < maxPerClient && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
 				t0 := time.Now()
-				_, ok := post(ctx, hc, url, who, loadBody)
+				_, ok := post(ctx, hc, urls[(c+i)%len(urls)], who, loadBody)
 				r.requests++
 				if !ok {
 					r.errors++

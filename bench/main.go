@@ -1,9 +1,11 @@
 // Command bench measures the facade against the cost floor of the same answer: upstream
 // calls per operation, latency at injected upstream latencies, throughput, CPU, memory
-// and goroutines. It writes RESULTS.md and latency.svg.
+// and goroutines; and a fleet of replicas with and without Redis. It writes RESULTS.md
+// and latency.svg.
 //
-//	go run ./bench          # full run, about 5 minutes
-//	go run ./bench -quick   # smoke run
+//	go run ./bench              # full run, about 10 minutes
+//	go run ./bench -quick       # smoke run
+//	go run ./bench -fleet-only  # the fleet section alone
 package main
 
 import (
@@ -28,6 +30,8 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of each measurement of one server at one setting (split in rounds that alternate the servers)")
 	latencies := flag.String("latencies", "0ms,5ms,20ms", "upstream latencies L to measure at, comma-separated")
 	clients := flag.String("clients", "1,16", "numbers of concurrent clients to measure with, comma-separated")
+	fleet := flag.Bool("fleet", true, "also measure a fleet at L = 20ms: 1 and 3 replicas, state in process and on Redis (needs redis-server)")
+	fleetOnly := flag.Bool("fleet-only", false, "measure the fleet section only")
 	compare := flag.String("compare", "", "path of another facade binary (go build -o) to measure alongside, in the same rounds: A/B of a change")
 	// Hidden modes: the bench re-executes itself as the upstream and the floor.
 	upstreamMode := flag.Bool("upstream-server", false, "")
@@ -49,6 +53,7 @@ func main() {
 		var s settings
 		if s, err = newSettings(*quick, explicit, *duration, *latencies, *clients); err == nil {
 			s.compareBin = *compare
+			s.fleet, s.fleetOnly = *fleet || *fleetOnly, *fleetOnly
 			err = runBench(s, *out)
 		}
 	}
@@ -116,33 +121,43 @@ func runBench(s settings, out string) error {
 	}
 	defer logs.Close()
 
-	fmt.Println("1/3 upstream calls per operation (in-process)")
-	calls, err := measureCalls(ctx, s.callRuns)
-	if err != nil {
-		return fmt.Errorf("upstream calls: %w", err)
+	r := report{settings: s, quick: quick, when: time.Now().UTC()}
+	if !s.fleetOnly {
+		fmt.Println("upstream calls per operation (in-process)")
+		if r.calls, err = measureCalls(ctx, s.callRuns); err != nil {
+			return fmt.Errorf("upstream calls: %w", err)
+		}
 	}
-	fmt.Println("2/3 building the facade binary")
+	fmt.Println("building the facade binary")
 	bin, err := buildFacade(ctx, root, tmp)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("3/3 latency, throughput, CPU, memory (%v per server and setting; logs in %s)\n", duration, logs.Name())
 	callerID := demo.New(demo.Options{}).CallerID()
-	lat, mems, err := measureServers(ctx, s, bin, callerID, logs, budget)
-	if err != nil {
-		return fmt.Errorf("servers: %w (logs kept in %s)", err, tmp)
+	if !s.fleetOnly {
+		fmt.Printf("latency, throughput, CPU, memory (%v per server and setting; logs in %s)\n", duration, logs.Name())
+		if r.lat, r.mems, err = measureServers(ctx, s, bin, callerID, logs, budget); err != nil {
+			return fmt.Errorf("servers: %w (logs kept in %s)", err, tmp)
+		}
+	}
+	if s.fleet {
+		fmt.Printf("a fleet on Redis (logs in %s)\n", logs.Name())
+		if r.fleet, err = measureFleet(ctx, s, bin, callerID, logs, budget); err != nil {
+			return fmt.Errorf("fleet: %w (logs kept in %s)", err, tmp)
+		}
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	r := report{settings: s, quick: quick, calls: calls, lat: lat, mems: mems, when: time.Now().UTC()}
 	if err := writeReport(filepath.Join(out, "RESULTS.md"), r); err != nil {
 		return err
 	}
-	if err := writeLatencySVG(filepath.Join(out, "latency.svg"), r.chartPoints()); err != nil {
-		return err
+	if len(r.lat) > 0 {
+		if err := writeLatencySVG(filepath.Join(out, "latency.svg"), r.chartPoints()); err != nil {
+			return err
+		}
 	}
-	fmt.Printf("wrote %s and %s\n", filepath.Join(out, "RESULTS.md"), filepath.Join(out, "latency.svg"))
+	fmt.Printf("wrote %s\n", filepath.Join(out, "RESULTS.md"))
 	_ = logs.Close()
 	return os.RemoveAll(tmp)
 }

@@ -15,6 +15,7 @@ import (
 type settings struct {
 	quick                       bool
 	compareBin                  string // another facade binary measured alongside, for A/B of a change
+	fleet, fleetOnly            bool   // the fleet section; only it
 	duration, warmup, settleMax time.Duration
 	latencies                   []time.Duration
 	clients                     []int
@@ -205,14 +206,14 @@ func measurePair(ctx context.Context, s settings, t *trio, hc *http.Client, L ti
 	}
 	for _, i := range order {
 		tg := targets[i]
-		url := tg.p.url("/query")
-		runClosedLoop(ctx, hc, url, callerID, clients, s.warmup, tg.shared)
+		urls := []string{tg.p.url("/query")}
+		runClosedLoop(ctx, hc, urls, callerID, clients, s.warmup, tg.shared)
 		c0, u0, g0 := snapshotCPU(tg.p, t.up)
 		calls0, _, err := upstreamCalls(ctx, t.up)
 		if err != nil {
 			return nil, err
 		}
-		run := runClosedLoop(ctx, hc, url, callerID, clients, s.window(clients)/time.Duration(s.rounds), tg.shared)
+		run := runClosedLoop(ctx, hc, urls, callerID, clients, s.window(clients)/time.Duration(s.rounds), tg.shared)
 		c1, u1, g1 := snapshotCPU(tg.p, t.up)
 		calls1, _, err := upstreamCalls(ctx, t.up)
 		if err != nil {

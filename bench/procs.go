@@ -75,8 +75,9 @@ func startSelf(name, health string, logTo io.Writer, args ...string) (*proc, err
 	return p, waitHealthy(p, health)
 }
 
-// startFacade runs the real facade binary against upstream, on a free loopback port.
-func startFacade(bin, upstream string, logTo io.Writer) (*proc, error) {
+// startFacade runs the real facade binary against upstream, on a free loopback port,
+// with env added to its environment.
+func startFacade(bin, upstream string, logTo io.Writer, env ...string) (*proc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -89,6 +90,7 @@ func startFacade(bin, upstream string, logTo io.Writer) (*proc, error) {
 		"LOG_FORMAT=json",
 		"SHUTDOWN_GRACE=2s",
 	}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout = logTo
 	if err := p.start(logTo); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ type report struct {
 	calls []callsRow
 	lat   []latRow
 	mems  []memRow
+	fleet []fleetRow
 	when  time.Time
 }
 
@@ -70,6 +71,22 @@ func writeReport(path string, r report) error {
 		r.when.Format("2006-01-02 15:04"), mode, runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	p("The machine is shared: the load generator, the demo KooDrive, the facade and the floor all run on it, so absolute numbers move between runs; the side-by-side comparisons are what to read.\n")
 
+	if len(r.calls) > 0 {
+		writeCalls(p, r)
+	}
+	if len(r.lat) > 0 {
+		writeLatency(p, r)
+		writeThroughput(p, r)
+		writeMemory(p, r)
+	}
+	if len(r.fleet) > 0 {
+		writeFleet(p, r.fleet)
+	}
+	writeMethod(p, r)
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+func writeCalls(p func(string, ...any), r report) {
 	p("## 1. Upstream calls per operation\n")
 	p("One GraphQL request at a time, in-process (`gqlhttp.New(graph.New(...), ...)` on httptest, demo KooDrive on httptest), %d runs each; calls counted by the demo KooDrive. "+
 		"The lower bound is the group pages a minimal client following `nextCursor` needs (asking for no more than still needed, as the facade does), plus each distinct user read once (owners, and the viewer). "+
@@ -92,11 +109,6 @@ func writeReport(path string, r report) error {
 			c.boundPages, c.boundUsers, c.boundPages+c.boundUsers, c.naive, spread(c.naiveMin, c.naiveMax), ratio, yesNo(c.pagesMatch), yesNo(c.groupsMatch), c.errors)
 	}
 	p("")
-	writeLatency(p, r)
-	writeThroughput(p, r)
-	writeMemory(p, r)
-	writeMethod(p, r)
-	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 func writeLatency(p func(string, ...any), r report) {
