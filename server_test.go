@@ -227,7 +227,7 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
 	for _, bad := range [][]string{{"--koodrive-timeout", "soon"}, {"--request-timeout", "0"}, {"--user-cache-ttl", "-1s"}, {"--shutdown-grace", "x"},
-		{"--koodrive-clock-margin", "-1s"}, {"--koodrive-clock-margin", "15m"}} {
+		{"--koodrive-clock-margin", "-1s"}, {"--koodrive-clock-margin", "15m"}, {"--redis-timeout", "0"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
 			t.Fatalf("%v accepted", bad)
 		}
