@@ -8,11 +8,14 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
-	"html/template"
+	"encoding/json"
+	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -61,10 +64,13 @@ var contentTypes = map[string]string{
 	".woff2": "font/woff2",
 }
 
-// page is a template rendered with its config on every request, as the GraphiQL page
-// carries a fresh nonce each time.
+// page is an HTML page rendered on every request, as the GraphiQL page carries a fresh
+// nonce each time: {{.Config}} becomes its config, {{.Nonce}} the nonce. Not html/template:
+// its reflective method calls keep every exported method of every type in the binary
+// (the Redis client's hundreds among them), megabytes for two substitutions whose escaping
+// is json.Marshal's.
 type page struct {
-	tmpl       *template.Template
+	html       string
 	config     any
 	styleNonce bool
 }
@@ -85,27 +91,14 @@ func Handler(opts Options) http.Handler {
 		tabs = []Tab{{Query: opts.DefaultQuery}}
 	}
 	pages := map[string]page{
-		"/":         {parse("pages/graphiql.html"), graphiqlConfig{Endpoint: opts.Endpoint, Headers: headers, Tabs: tabs}, true},
-		"/explorer": {parse("pages/explorer.html"), explorerConfig{Endpoint: opts.Endpoint, Headers: headers}, false},
+		"/":         {load("pages/graphiql.html", true), graphiqlConfig{Endpoint: opts.Endpoint, Headers: headers, Tabs: tabs}, true},
+		"/explorer": {load("pages/explorer.html", false), explorerConfig{Endpoint: opts.Endpoint, Headers: headers}, false},
 	}
 
-	// ETags let browsers revalidate cheaply: embedded files have no mtime.
-	etags := map[string]string{}
-	err = fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(static, p)
-		if err != nil {
-			return err
-		}
-		etags["/"+p] = etag(b)
-		return nil
-	})
+	files, err := loadAssets(static)
 	if err != nil {
 		panic(err)
 	}
-	files := http.StripPrefix("/static", http.FileServerFS(static))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -124,12 +117,11 @@ func Handler(opts Options) http.Handler {
 
 		// Only known files: no directory listings.
 		name, ok := strings.CutPrefix(r.URL.Path, "/static")
-		tag, known := etags[name]
+		f, known := files[name]
 		if !ok || !known {
 			http.NotFound(w, r)
 			return
 		}
-		h.Set("ETag", tag)
 		if ct, ok := contentTypes[path.Ext(name)]; ok {
 			h.Set("Content-Type", ct)
 		}
@@ -140,34 +132,114 @@ func Handler(opts Options) http.Handler {
 		} else {
 			h.Set("Cache-Control", "no-cache")
 		}
-		files.ServeHTTP(w, r)
+		f.serve(w, r)
 	})
 }
 
-func parse(name string) *template.Template {
-	return template.Must(template.ParseFS(embedded, name))
+// load reads an embedded page, which must hold {{.Config}} once, and {{.Nonce}} once if
+// it takes one.
+func load(name string, nonce bool) string {
+	b, err := fs.ReadFile(embedded, name)
+	if err != nil {
+		panic(err) // the embed directive guarantees the file exists
+	}
+	html := string(b)
+	if strings.Count(html, "{{") != 1+map[bool]int{true: 1}[nonce] || strings.Count(html, configSlot) != 1 || (nonce && strings.Count(html, nonceSlot) != 1) {
+		panic(fmt.Sprintf("web: %s must hold %s once and %s once if it takes a nonce, and nothing else in {{ }}", name, configSlot, nonceSlot))
+	}
+	return html
 }
 
-// serve renders the page. The template passes the config struct (not a JSON string)
-// into an application/json script: html/template marshals it itself and escapes <, >
-// and & so no value can close the script element.
+const (
+	configSlot = "{{.Config}}"
+	nonceSlot  = "{{.Nonce}}"
+)
+
+// serve renders the page. The config goes into an application/json script as
+// json.Marshal writes it, which escapes <, > and & (and U+2028, U+2029), so no value can
+// close the script element; the nonce is base32 text.
 func (p page) serve(w http.ResponseWriter, r *http.Request) {
-	data := struct {
-		Config any
-		Nonce  string
-	}{Config: p.config}
-	if p.styleNonce {
-		data.Nonce = rand.Text()
-		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+"; style-src 'self' 'nonce-"+data.Nonce+"'")
-	}
-	var b bytes.Buffer
-	if err := p.tmpl.Execute(&b, data); err != nil {
+	cfg, err := json.Marshal(p.config)
+	if err != nil {
 		http.Error(w, "internal server error", http.StatusInternalServerError)
 		return
 	}
+	html := strings.Replace(p.html, configSlot, string(cfg), 1)
+	if p.styleNonce {
+		nonce := rand.Text()
+		html = strings.Replace(html, nonceSlot, nonce, 1)
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+"; style-src 'self' 'nonce-"+nonce+"'")
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store") // a nonce is good for one response only
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b.Bytes()))
+	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(html))
+}
+
+// asset is one embedded file, with its ETag. A file stored gzipped (name.gz, see
+// tools/build.mjs) is served as stored to clients that accept gzip, decompressed to
+// the others; each representation has an ETag of its own.
+type asset struct {
+	body, gzipped  []byte
+	etag, gzipEtag string
+}
+
+// loadAssets reads every file under static, by its path from "/"; name.gz becomes name.
+func loadAssets(static fs.FS) (map[string]*asset, error) {
+	files := map[string]*asset{}
+	err := fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		name, gzipped := strings.CutSuffix("/"+p, ".gz")
+		a := &asset{body: b}
+		if gzipped {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			if a.body, err = io.ReadAll(zr); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			a.gzipped, a.gzipEtag = b, etag(b)
+		}
+		a.etag = etag(a.body)
+		files[name] = a
+		return nil
+	})
+	return files, err
+}
+
+func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
+	body, tag := a.body, a.etag
+	if a.gzipped != nil {
+		w.Header().Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header) {
+			body, tag = a.gzipped, a.gzipEtag
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+	}
+	// ETags let browsers revalidate cheaply: embedded files have no mtime.
+	w.Header().Set("ETag", tag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// acceptsGzip reads Accept-Encoding for gzip (or *) with a weight above zero.
+func acceptsGzip(h http.Header) bool {
+	for _, part := range strings.Split(strings.Join(h.Values("Accept-Encoding"), ","), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if coding = strings.TrimSpace(coding); coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		if q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000" {
+			return true
+		}
+	}
+	return false
 }
 
 func etag(b []byte) string {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -187,11 +189,12 @@ func TestContentSecurityPolicy(t *testing.T) {
 // (tools/build.mjs patches webpack's nonce hook); without the patch its dialogs break
 // the CSP.
 func TestVendoredGraphiQLReadsNonce(t *testing.T) {
-	b, err := fs.ReadFile(embedded, "static/vendor/graphiql.min.js")
-	if err != nil {
-		t.Fatal(err)
+	static, _ := fs.Sub(embedded, "static")
+	files, err := loadAssets(static)
+	if err != nil || files["/vendor/graphiql.min.js"] == nil {
+		t.Fatalf("no graphiql.min.js (%v)", err)
 	}
-	if !strings.Contains(string(b), "__webpack_require__.nc = (document.currentScript && document.currentScript.nonce) || undefined;") {
+	if !strings.Contains(string(files["/vendor/graphiql.min.js"].body), "__webpack_require__.nc = (document.currentScript && document.currentScript.nonce) || undefined;") {
 		t.Error("graphiql.min.js is not patched; rebuild with web/build.sh")
 	}
 }
@@ -342,5 +345,45 @@ func TestCaching(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotModified {
 		t.Errorf("conditional GET: status %d, want 304", rec.Code)
+	}
+}
+
+// TestGzippedAssetsServedBothWays: a file stored gzipped goes as stored to a browser
+// that accepts gzip, decompressed to one that does not, each with its own ETag, and
+// revalidates with 304.
+func TestGzippedAssetsServedBothWays(t *testing.T) {
+	h := Handler(Options{Endpoint: "/query"})
+	get := func(acceptEncoding, ifNoneMatch string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/static/vendor/graphiql.min.js", nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	zipped := get("gzip, deflate, br", "")
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil || zipped.Code != 200 || zipped.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("gzip: %d %v %v", zipped.Code, zipped.Header(), err)
+	}
+	unzipped, _ := io.ReadAll(zr)
+	for _, ae := range []string{"", "identity", "gzip;q=0", "br"} {
+		plain := get(ae, "")
+		if plain.Code != 200 || plain.Header().Get("Content-Encoding") != "" || !bytes.Equal(plain.Body.Bytes(), unzipped) || plain.Header().Get("Content-Type") != "text/javascript; charset=utf-8" {
+			t.Fatalf("Accept-Encoding %q: %d %v, %d bytes (want the %d decompressed)", ae, plain.Code, plain.Header(), plain.Body.Len(), len(unzipped))
+		}
+		if plain.Header().Get("ETag") == zipped.Header().Get("ETag") || !strings.Contains(plain.Header().Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("the two representations share an ETag, or Vary is missing: %v", plain.Header())
+		}
+	}
+	if !bytes.Contains(unzipped, []byte("GraphiQL")) {
+		t.Fatal("the decompressed body is not GraphiQL")
+	}
+	if again := get("gzip", zipped.Header().Get("ETag")); again.Code != http.StatusNotModified {
+		t.Fatalf("revalidation: %d", again.Code)
 	}
 }

@@ -25,6 +25,9 @@ try {
   // Switching tabs swaps the editors' contents a moment later; run only once the query
   // editor holds this tab's operation, or the click runs the previous tab's query.
   await waitForEditor(page, '.graphiql-query-editor', 'query GroupsWithOwners');
+  // GraphiQL sends the operation name it keeps in its tab state, which follows the editor
+  // a moment later still; the run would otherwise ask for the previous tab's operation.
+  await waitForOperation(page, 'GroupsWithOwners');
   const headers = await editorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden)');
   for (const [name, value] of Object.entries(expect.headers)) {
     if (!headers.includes(`"${name}": "${value}"`)) fail(`headers editor lacks ${name}: ${headers}`);
@@ -73,6 +76,19 @@ async function waitForEditor(page, selector, needle) {
     fail(`${selector} never held ${JSON.stringify(needle)}; it holds: ${text.slice(0, 2000)}`);
   }
   return editorText(page, selector);
+}
+
+// waitForOperation waits until GraphiQL's active tab (as it stores it) runs operation.
+async function waitForOperation(page, operation) {
+  try {
+    await page.waitForFunction((want) => {
+      const state = JSON.parse(localStorage.getItem('graphiql:tabState') || 'null');
+      return state?.tabs?.[state.activeTabIndex]?.operationName === want;
+    }, operation);
+  } catch (err) {
+    const state = await page.evaluate(() => localStorage.getItem('graphiql:tabState')).catch((e) => `(unreadable: ${e.message})`);
+    fail(`the active tab never ran ${operation}; GraphiQL's tab state: ${String(state).slice(0, 2000)}`);
+  }
 }
 
 // editorText reads a CodeMirror editor's whole text (the DOM holds only what is in view).
