@@ -33,6 +33,9 @@ import (
 // (go test -bench HandlerUserGroups50 ./graph with GOGC=100/200/400). GOGC overrides it.
 const defaultGCPercent = 400
 
+// version is stamped by the release build (deploy/build-image.sh: -ldflags -X main.version).
+var version = "dev"
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
@@ -46,6 +49,7 @@ func main() {
 		log.Error("bad configuration", "error", err)
 		os.Exit(2)
 	}
+	log.Info("koodrive facade", "version", version)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, log, nil); err != nil {
