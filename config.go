@@ -35,6 +35,8 @@ type config struct {
 	RedisURL             string // empty: no fleet, everything in process
 	RedisPrefix          string
 	RedisTimeout         time.Duration
+	RateLimit            *fleet.Rate // nil: no per-caller limit
+	KooDriveRateLimit    *fleet.Rate // nil: no fleet-wide limit on KooDrive calls
 }
 
 const userCacheSize = 10_000
@@ -72,6 +74,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	redisURL := env("redis-url", "REDIS_URL", "", "Redis shared by the replicas of a fleet (redis:// or rediss://, password in the URL); empty keeps all state in process")
 	redisPrefix := env("redis-prefix", "REDIS_PREFIX", fleet.DefaultPrefix, "prefix of every Redis key")
 	redisTimeout := env("redis-timeout", "REDIS_TIMEOUT", fleet.DefaultTimeout.String(), "timeout of each Redis call; on failure a replica uses its local state")
+	rateLimit := env("rate-limit", "RATE_LIMIT", "", "KooDrive calls one caller's operations may cause: N/s, N/m or N/h, a burst of N; empty: no limit")
+	kdRateLimit := env("koodrive-rate-limit", "KOODRIVE_RATE_LIMIT", "", "KooDrive calls per second across the fleet, all callers together (N or N/s); empty: no limit")
 	logFormat := env("log-format", "LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, json otherwise)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: facade [flags]\n\nEach flag defaults to the environment variable it names; durations are Go durations (10s, 1m).\n\n")
@@ -116,6 +120,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if cfg.PersistedQueriesOnly && cfg.PersistedQueries == "" {
 		p.errs = append(p.errs, errors.New("PERSISTED_QUERIES_ONLY needs a PERSISTED_QUERIES manifest"))
 	}
+	cfg.RateLimit = p.rate("RATE_LIMIT", *rateLimit)
+	cfg.KooDriveRateLimit = p.rate("KOODRIVE_RATE_LIMIT", *kdRateLimit)
 	if cfg.KooDriveClockMargin >= 15*time.Minute {
 		p.errs = append(p.errs, fmt.Errorf("KOODRIVE_CLOCK_MARGIN: %s is not under KooDrive's 15-minute X-Date window", cfg.KooDriveClockMargin))
 	}
@@ -134,6 +140,19 @@ func (p *configParser) duration(key, value string, allowZero bool) time.Duration
 		p.errs = append(p.errs, fmt.Errorf("%s: %q is not a positive duration", key, value))
 	}
 	return d
+}
+
+// rate reads an optional rate; empty is none.
+func (p *configParser) rate(key, value string) *fleet.Rate {
+	if value == "" {
+		return nil
+	}
+	r, err := fleet.ParseRate(value)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("%s: %w", key, err))
+		return nil
+	}
+	return &r
 }
 
 func (p *configParser) positive(key, value string) int {

@@ -274,7 +274,8 @@ func (l *load) waitRequests(t *testing.T, n int64) {
 func TestFleetSurvivesRedisStoppedAndStarted(t *testing.T) {
 	up := startFleetUpstream(t)
 	rs := startRedis(t)
-	env := []string{"KOODRIVE_BASE_URL=" + up.url, "REDIS_URL=" + rs.url(), "USER_CACHE_TTL=1m", "REDIS_TIMEOUT=50ms"}
+	// Limits far above the load: with Redis away each replica's own buckets answer.
+	env := []string{"KOODRIVE_BASE_URL=" + up.url, "REDIS_URL=" + rs.url(), "USER_CACHE_TTL=1m", "REDIS_TIMEOUT=50ms", "RATE_LIMIT=100000/m", "KOODRIVE_RATE_LIMIT=100000/s"}
 	one, two := startReplica(t, env...), startReplica(t, env...)
 	l := startLoad(newClient(t), []string{one.base(), two.base()}, 4, up.header())
 	l.waitRequests(t, 20)
@@ -413,4 +414,79 @@ func TestRollingRestartLosesNoRequest(t *testing.T) {
 		l.waitRequests(t, 10)
 	}
 	l.finish(t, 100)
+}
+
+// TestRateLimitsHoldAcrossTheFleet: one caller's RATE_LIMIT is one bucket for three
+// replicas on Redis (its burst, not three), another caller has its own; and
+// KOODRIVE_RATE_LIMIT bounds the calls all replicas make together.
+func TestRateLimitsHoldAcrossTheFleet(t *testing.T) {
+	up := startFleetUpstream(t)
+	rs := startRedis(t)
+	env := []string{"KOODRIVE_BASE_URL=" + up.url, "REDIS_URL=" + rs.url(), "RATE_LIMIT=12/h", "KOODRIVE_RATE_LIMIT=5/s", "REQUEST_TIMEOUT=2s"}
+	replicas := []*replica{startReplica(t, env...), startReplica(t, env...), startReplica(t, env...)}
+	client := newClient(t)
+
+	// The caller's 12 calls an hour, spent through the three replicas in turn.
+	h := up.header()
+	served, refused := 0, 0
+	for i := 0; refused == 0 && i < 200; i++ {
+		out, err := gql(client, http.MethodPost, replicas[i%3].base(), map[string]any{"query": `{ viewer { name } }`}, nil, h)
+		switch {
+		case err == nil:
+			served++
+		case strings.HasPrefix(err.Error(), "status 429") && strings.Contains(err.Error(), "RATE_LIMITED"):
+			refused++
+		default:
+			t.Fatalf("request %d: %v (%v)", i, err, out)
+		}
+	}
+	if served != 12 || up.CallsFor(fleetToken) != 12 {
+		t.Fatalf("%d requests served and %d KooDrive calls before the first 429; want the burst of 12 across the fleet", served, up.CallsFor(fleetToken))
+	}
+	other := http.Header{"Authorization": {demo.Authorization}, "X-User-Id": {up.CallerID()}, "Content-Type": {"application/json"}}
+	if _, err := gql(client, http.MethodPost, replicas[0].base(), map[string]any{"query": `{ viewer { name } }`}, nil, other); err != nil {
+		t.Fatalf("another caller: %v", err)
+	}
+
+	// KooDrive's 5 a second, for all replicas together: 30 requests for distinct users at
+	// once; the calls arrive no faster than the bucket allows, the rest fail RATE_LIMITED.
+	var mu sync.Mutex
+	var arrivals []time.Time
+	up.Intercept(func(http.ResponseWriter, *http.Request) bool {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		return false
+	})
+	ids := up.UserIDs()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var ok, limited, failed atomic.Int64
+	for i := range 30 {
+		wg.Go(func() {
+			q := fmt.Sprintf(`{ user(userId: %q) { name } }`, ids[i])
+			out, err := gql(client, http.MethodPost, replicas[i%3].base(), map[string]any{"query": q}, nil, other)
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case strings.Contains(fmt.Sprint(out), "RATE_LIMITED"):
+				limited.Add(1)
+			default:
+				failed.Add(1)
+				t.Errorf("request %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for k, at := range arrivals {
+		// GCRA: the burst of 5, then one every 200 ms (a few ms for the clocks' reads).
+		if allowed := 5 + int(at.Sub(start).Seconds()*5+0.05); k+1 > allowed {
+			t.Fatalf("call %d reached KooDrive %v after the start, over 5/s for the fleet", k+1, at.Sub(start))
+		}
+	}
+	if ok.Load() != int64(len(arrivals)) || ok.Load()+limited.Load() != 30 || limited.Load() == 0 {
+		t.Fatalf("%d served, %d limited, %d failed, %d calls", ok.Load(), limited.Load(), failed.Load(), len(arrivals))
+	}
 }

@@ -28,6 +28,7 @@ type metrics struct {
 	clockRetries    *prometheus.CounterVec
 	holds           *prometheus.CounterVec
 	redisFallbacks  *prometheus.CounterVec
+	rateLimited     *prometheus.CounterVec
 	redisUp         prometheus.Gauge
 	redisOnce       sync.Once
 	operations      boundedLabels
@@ -48,8 +49,9 @@ func newMetrics(inFlight func() float64) *metrics {
 	m.clockRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_clock_retries_total", Help: "KooDrive calls retried once after a 401 for an X-Date outside KooDrive's window, by endpoint."}, []string{"endpoint"})
 	m.holds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "koodrive_holds_total", Help: "Holds on an endpoint's calls after KooDrive answered 429 with Retry-After, here or in another replica of the fleet."}, []string{"endpoint"})
 	m.redisFallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fleet_redis_fallbacks_total", Help: "Redis calls that failed, or were not tried while Redis was down, so the replica used its local state, by operation."}, []string{"op"})
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rate_limited_total", Help: "Refusals by rate limit: caller (an operation over its caller's RATE_LIMIT: HTTP 429), koodrive (a call with no slot under KOODRIVE_RATE_LIMIT in time)."}, []string{"reason"})
 	m.redisUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "fleet_redis_up", Help: "1 while the fleet's Redis answers, 0 while the replica works from its local state (absent without REDIS_URL)."})
-	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState, m.clockOffset, m.clockRetries, m.holds, m.redisFallbacks,
+	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState, m.clockOffset, m.clockRetries, m.holds, m.redisFallbacks, m.rateLimited,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "http_requests_in_flight", Help: "HTTP requests being served."}, inFlight),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -72,7 +74,8 @@ func (m *metrics) Request(operation, outcome string, d time.Duration) {
 	m.requestSeconds.WithLabelValues(op).Observe(d.Seconds())
 }
 
-func (m *metrics) Error(code string) { m.errors.WithLabelValues(code).Inc() }
+func (m *metrics) Error(code string)         { m.errors.WithLabelValues(code).Inc() }
+func (m *metrics) RateLimited(reason string) { m.rateLimited.WithLabelValues(reason).Inc() }
 
 // graph.Observer
 
@@ -88,6 +91,7 @@ func (m *metrics) UpstreamCall(endpoint string, status int, d time.Duration) {
 func (m *metrics) UserCacheLookup(result string) { m.cacheLookups.WithLabelValues(result).Inc() }
 
 func (m *metrics) Held(endpoint string, _ time.Time) { m.holds.WithLabelValues(endpoint).Inc() }
+func (m *metrics) CallLimited()                      { m.rateLimited.WithLabelValues("koodrive").Inc() }
 
 // fleet.Observer
 

@@ -115,6 +115,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		kdOpts = append(kdOpts, koodrive.WithShared(shared))
 		opts.SharedQueries = shared
 	}
+	if r := cfg.KooDriveRateLimit; r != nil {
+		kdOpts = append(kdOpts, koodrive.WithCallLimit(limiter(shared, "koodrive", *r)))
+	}
+	if r := cfg.RateLimit; r != nil {
+		opts.RateLimit = &gqlhttp.RateLimit{Limiter: limiter(shared, "caller", *r), Burst: float64(r.N), RestorePerSecond: r.PerSecond()}
+	}
 	kd, err := koodrive.New(cfg.KooDriveBaseURL, kdOpts...)
 	if err != nil {
 		return err
@@ -191,6 +197,19 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	}
 	log.Info("shut down cleanly")
 	return nil
+}
+
+// limiter keeps a rate's buckets in the fleet's Redis, with this process's own as the
+// fallback, or in process alone without a fleet.
+func limiter(shared *fleet.Redis, name string, r fleet.Rate) interface {
+	gqlhttp.Limiter
+	koodrive.CallLimiter
+} {
+	local := fleet.NewLocalLimiter(r)
+	if shared == nil {
+		return local
+	}
+	return shared.Limiter(name, r, local)
 }
 
 func newServer(cfg config, h http.Handler) *http.Server {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/koodrive/facade/fleet"
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
@@ -227,15 +228,17 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
 	for _, bad := range [][]string{{"--koodrive-timeout", "soon"}, {"--request-timeout", "0"}, {"--user-cache-ttl", "-1s"}, {"--shutdown-grace", "x"},
-		{"--koodrive-clock-margin", "-1s"}, {"--koodrive-clock-margin", "15m"}, {"--redis-timeout", "0"}} {
+		{"--koodrive-clock-margin", "-1s"}, {"--koodrive-clock-margin", "15m"}, {"--redis-timeout", "0"},
+		{"--rate-limit", "10/d"}, {"--rate-limit", "0/s"}, {"--koodrive-rate-limit", "fast"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
 			t.Fatalf("%v accepted", bad)
 		}
 	}
 	cfg, err = parseConfig(nil, func(k string) string {
-		return map[string]string{"USER_CACHE_TTL": "30s", "REQUEST_TIMEOUT": "2s", "SHUTDOWN_GRACE": "1m", "KOODRIVE_CLOCK_MARGIN": "0s"}[k]
+		return map[string]string{"USER_CACHE_TTL": "30s", "REQUEST_TIMEOUT": "2s", "SHUTDOWN_GRACE": "1m", "KOODRIVE_CLOCK_MARGIN": "0s", "RATE_LIMIT": "300/m", "KOODRIVE_RATE_LIMIT": "50"}[k]
 	})
-	if err != nil || cfg.UserCacheTTL != 30*time.Second || cfg.RequestTimeout != 2*time.Second || cfg.ShutdownGrace != time.Minute || cfg.KooDriveClockMargin != 0 {
+	if err != nil || cfg.UserCacheTTL != 30*time.Second || cfg.RequestTimeout != 2*time.Second || cfg.ShutdownGrace != time.Minute || cfg.KooDriveClockMargin != 0 ||
+		cfg.RateLimit == nil || *cfg.RateLimit != (fleet.Rate{N: 300, Per: time.Minute}) || cfg.KooDriveRateLimit == nil || *cfg.KooDriveRateLimit != (fleet.Rate{N: 50, Per: time.Second}) {
 		t.Fatalf("resilience settings: %+v %v", cfg, err)
 	}
 	if _, err := parseConfig([]string{"--help"}, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {

@@ -29,6 +29,7 @@ func (o *clockObserver) UpstreamCall(_ string, status int, _ time.Duration) {
 }
 func (o *clockObserver) UserCacheLookup(string)            {}
 func (o *clockObserver) Held(string, time.Time)            {}
+func (o *clockObserver) CallLimited()                      {}
 func (o *clockObserver) BreakerStateChange(string, string) {}
 func (o *clockObserver) ClockRetry(string)                 { o.mu.Lock(); o.retries++; o.mu.Unlock() }
 func (o *clockObserver) ClockOffset(d time.Duration)       { o.mu.Lock(); o.offset = d; o.mu.Unlock() }

@@ -35,6 +35,7 @@ const (
 	CodeQueryTooDeep            = "QUERY_TOO_DEEP"
 	CodeTooManyAliases          = "TOO_MANY_ALIASES"
 	CodeComplexityLimit         = "COMPLEXITY_LIMIT_EXCEEDED" // gqlgen's complexity limit
+	CodeRateLimited             = "RATE_LIMITED"              // the caller's RATE_LIMIT, or KOODRIVE_RATE_LIMIT
 )
 
 // userError is an error whose message is written for the client.
@@ -87,6 +88,8 @@ func (r *Resolver) presentUpstream(ctx context.Context, gqlErr *gqlerror.Error, 
 		setCode(gqlErr, "not found", CodeNotFound)
 	case errors.Is(ke, koodrive.ErrTimeout):
 		setCode(gqlErr, "KooDrive did not answer in time, or the request was cancelled", CodeUpstreamTimeout)
+	case errors.Is(ke, koodrive.ErrRateLimited):
+		setCode(gqlErr, "KOODRIVE_RATE_LIMIT: no slot for this call within the request's budget", CodeRateLimited)
 	case errors.Is(ke, koodrive.ErrUnavailable):
 		setCode(gqlErr, "KooDrive is failing; calls are paused for a while", CodeUnavailable)
 	default:

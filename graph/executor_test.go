@@ -334,3 +334,30 @@ func TestEverySchemaRefusesDefer(t *testing.T) {
 		t.Fatalf("a schema with @defer: payloads %q, want the owners after the first", payloads)
 	}
 }
+
+// TestMaxCalls prices operations in KooDrive calls, the worst case the rate limit takes.
+func TestMaxCalls(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	exec := executor.New(e.resolver.ExecutableSchema())
+	for query, want := range map[string]int{
+		`{ viewer { name } }`:                                    1,
+		`{ viewer { name } a: user(userId: "1") { name } }`:      2,
+		`{ node(id: "x") { id } }`:                               1,
+		`{ userGroups { totalCount } }`:                          10, // at most 10 pages
+		`{ userGroups(first: 30) { nodes { owner { name } } } }`: 40, // + an owner per edge
+		`{ userGroups(first: 5) { edges { node { owner { name } } } nodes { owner { userId } } } }`:  20,
+		`query($n: Int) { userGroups(first: $n) { nodes { name owner @skip(if: true) { name } } } }`: 10,
+		`{ userGroups(first: 100) { nodes { ...O } } } fragment O on UserGroup { owner { name } }`:   110,
+		`{ __schema { types { name } } }`:                                       0,
+		`query($n: Int) { userGroups(first: $n) { nodes { owner { name } } } }`: 17, // first from a variable
+	} {
+		ctx := graphql.StartOperationTrace(context.Background())
+		oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: query, Variables: map[string]any{"n": json.Number("7")}})
+		if errs != nil {
+			t.Fatalf("%s: %v", query, errs)
+		}
+		if got := e.resolver.MaxCalls(oc); got != want {
+			t.Errorf("%s: %d calls, want %d", query, got, want)
+		}
+	}
+}

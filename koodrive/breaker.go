@@ -27,8 +27,9 @@ func newBreaker(endpoint string, s BreakerSettings) *gobreaker.CircuitBreaker[*r
 		MaxRequests: 1,
 		Timeout:     s.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.ConsecutiveFailures },
-		// A caller that went away says nothing about KooDrive's health.
-		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		// A caller that went away, or a call our own rate limit held back, says nothing
+		// about KooDrive's health.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) || errors.Is(err, errNoSlot) },
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			if s.OnStateChange != nil {
 				s.OnStateChange(name, from.String(), to.String())

@@ -1,6 +1,9 @@
 package koodrive
 
-import "context"
+import (
+	"context"
+	"encoding/hex"
+)
 
 // Caller is who a call is made for: the credentials and request-scoped headers that
 // KooDrive expects on every call, taken from the GraphQL client's request.
@@ -9,6 +12,13 @@ type Caller struct {
 	UserID        string // X-User-Id
 	TraceID       string // X-Traceid, the same on every call of one GraphQL request
 	Language      string // language; empty sends none
+}
+
+// Key names the caller's credentials for what is kept per caller (rate limits): a hash
+// of Authorization and X-User-Id, never the token itself.
+func (c Caller) Key() string {
+	sum := callerHash(Caller{Authorization: c.Authorization, UserID: c.UserID}, "caller")
+	return hex.EncodeToString(sum[:])
 }
 
 // Authenticated reports whether the caller carries the credentials KooDrive requires.

@@ -39,6 +39,7 @@ type Client struct {
 	coalescer    *coalescer                                      // nil: every call goes upstream on its own
 	userCache    *userCache                                      // nil: off
 	shared       Shared                                          // nil: no fleet
+	callLimit    CallLimiter                                     // nil: KOODRIVE_RATE_LIMIT off
 	holds        holds
 	observer     Observer
 	log          *slog.Logger
@@ -199,6 +200,9 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 			return nil, errHeld
 		}
 		resp, err := breaker.Execute(func() (*response, error) {
+			if !c.waitForSlot(ctx) { // after the breaker: a call it refuses takes no slot
+				return nil, errNoSlot
+			}
 			resp, err := c.attempt(ctx, op, target, caller)
 			if err == nil && isServerFault(resp.status) {
 				return resp, errServerFault // counted by the breaker, then dropped below

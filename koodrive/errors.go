@@ -17,6 +17,7 @@ var (
 	ErrTimeout         = errors.New("koodrive: timeout")
 	ErrBadResponse     = errors.New("koodrive: malformed response")
 	ErrUnavailable     = errors.New("koodrive: unavailable (circuit open)")
+	ErrRateLimited     = errors.New("koodrive: KOODRIVE_RATE_LIMIT reached")
 )
 
 // Error is every failed KooDrive call: a refused request, a non-2xx status, a non-zero

@@ -13,6 +13,8 @@ type Observer interface {
 	// Held reports a hold on endpoint's calls until then: KooDrive answered 429 here or
 	// in another replica.
 	Held(endpoint string, until time.Time)
+	// CallLimited reports a call that found no slot under KOODRIVE_RATE_LIMIT in time.
+	CallLimited()
 	BreakerStateChange(endpoint, state string)
 	// ClockOffset reports a new estimate of KooDrive's clock minus ours.
 	ClockOffset(offset time.Duration)
@@ -28,6 +30,7 @@ type noObserver struct{}
 func (noObserver) UpstreamCall(string, int, time.Duration) {}
 func (noObserver) UserCacheLookup(string)                  {}
 func (noObserver) Held(string, time.Time)                  {}
+func (noObserver) CallLimited()                            {}
 func (noObserver) BreakerStateChange(string, string)       {}
 func (noObserver) ClockOffset(time.Duration)               {}
 func (noObserver) ClockRetry(string)                       {}

@@ -48,6 +48,8 @@ func callFailure(resp *response, err error) *Error {
 		return nil
 	case errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests):
 		return &Error{Message: "circuit open after repeated failures", kind: ErrUnavailable}
+	case errors.Is(err, errNoSlot):
+		return &Error{Message: "no call slot under KOODRIVE_RATE_LIMIT within the request's budget", kind: ErrRateLimited}
 	case errors.Is(err, errHeld):
 		return &Error{StatusCode: http.StatusTooManyRequests, Message: "KooDrive asked to wait (429 Retry-After) past the request's budget", kind: ErrUnavailable}
 	case resp != nil:

@@ -28,7 +28,7 @@ func retryable(ctx context.Context, resp *response, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) || errors.Is(err, errNoSlot) {
 		return false
 	}
 	if err != nil { // a network error, or an attempt over its own timeout

@@ -29,6 +29,39 @@ func WithShared(s Shared) Option { return func(c *Client) { c.shared = s } }
 // errHeld: a call's endpoint is held past the request's budget; it never leaves the package.
 var errHeld = errors.New("koodrive: endpoint held after a 429")
 
+// CallLimiter is a bucket of calls (fleet's: in process, or on Redis for the fleet).
+type CallLimiter interface {
+	Take(ctx context.Context, key string, n float64) (ok bool, wait time.Duration, left float64)
+}
+
+// WithCallLimit makes every attempt take a slot from limit first (KOODRIVE_RATE_LIMIT:
+// KooDrive's calls per second across the fleet, all callers together). A call waits for
+// its slot within its request's budget, then fails with ErrRateLimited.
+func WithCallLimit(limit CallLimiter) Option { return func(c *Client) { c.callLimit = limit } }
+
+// callLimitKey is the one bucket every call shares.
+const callLimitKey = "koodrive"
+
+// errNoSlot: no slot within the request's budget; it never leaves the package.
+var errNoSlot = errors.New("koodrive: no call slot within the budget")
+
+// waitForSlot takes a call slot, waiting for one within ctx.
+func (c *Client) waitForSlot(ctx context.Context) bool {
+	if c.callLimit == nil {
+		return true
+	}
+	for {
+		ok, wait, _ := c.callLimit.Take(ctx, callLimitKey, 1)
+		if ok {
+			return true
+		}
+		if wait < 0 || !sleepWithin(ctx, wait) {
+			c.observer.CallLimited()
+			return false
+		}
+	}
+}
+
 // maxHold bounds how long one 429's Retry-After may hold an endpoint: a wrong header
 // must not stop every replica for a day.
 const maxHold = time.Minute

@@ -36,6 +36,9 @@ type Options struct {
 	SharedQueries SharedQueries
 	// DisableIntrospection turns off introspection and field suggestions (production).
 	DisableIntrospection bool
+	// RateLimit, when set, limits each caller by the KooDrive calls its operations
+	// cause (RATE_LIMIT); every response then carries extensions.cost.
+	RateLimit *RateLimit
 	// Observer receives request and error metrics; nil records none.
 	Observer Observer
 }
@@ -79,6 +82,9 @@ func New(r *graph.Resolver, log *slog.Logger, opts Options) http.Handler {
 	// The shape check walks within a budget, so it runs before the complexity walk.
 	srv.Use(shapeLimit{limits: opts.Limits})
 	srv.Use(extension.FixedComplexityLimit(opts.Limits.MaxComplexity))
+	if opts.RateLimit != nil {
+		srv.Use(callerLimit{limit: *opts.RateLimit, maxCalls: r.MaxCalls, observer: opts.Observer})
+	}
 	srv.SetErrorPresenter(recordingPresenter(r.PresentError, opts.Observer))
 	srv.SetRecoverFunc(r.Recover)
 	srv.AroundResponses(observeResponses)

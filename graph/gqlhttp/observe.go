@@ -22,12 +22,15 @@ type Observer interface {
 	Request(operation, outcome string, d time.Duration)
 	// Error reports one error's extensions.code.
 	Error(code string)
+	// RateLimited reports an operation refused by its caller's RATE_LIMIT ("caller").
+	RateLimited(reason string)
 }
 
 type noObserver struct{}
 
 func (noObserver) Request(string, string, time.Duration) {}
 func (noObserver) Error(string)                          {}
+func (noObserver) RateLimited(string)                    {}
 
 // requestRecord gathers, while a request runs, what its log line and metrics say.
 type requestRecord struct {
@@ -36,6 +39,33 @@ type requestRecord struct {
 	operation   string
 	hasData     bool
 	codes       []string
+	cost        *cost          // RATE_LIMIT's charge, when it is on
+	retryAfter  time.Duration  // a refused operation's wait (-1: never fits)
+	costReport  map[string]any // a refused operation's extensions.cost
+}
+
+func (rec *requestRecord) setCost(c *cost) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.cost = c
+}
+
+func (rec *requestRecord) getCost() *cost {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.cost
+}
+
+func (rec *requestRecord) refuse(wait time.Duration, report map[string]any) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.retryAfter, rec.costReport = wait, report
+}
+
+func (rec *requestRecord) refusal() (time.Duration, map[string]any) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.retryAfter, rec.costReport
 }
 
 type recordKey struct{}

@@ -22,6 +22,7 @@ type fakeObserver struct {
 	requests []string
 	codes    []string
 	batches  []int
+	limited  int
 }
 
 func (o *fakeObserver) Request(op, outcome string, _ time.Duration) {
@@ -34,6 +35,12 @@ func (o *fakeObserver) Error(code string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.codes = append(o.codes, code)
+}
+
+func (o *fakeObserver) RateLimited(string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.limited++
 }
 
 func (o *fakeObserver) UserBatch(n int) {

@@ -13,7 +13,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/koodrive/facade/graph"
 )
 
 // The GraphQL-over-HTTP transports (https://graphql.github.io/graphql-over-http/draft/).
@@ -154,6 +157,10 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 			status = http.StatusBadRequest
 		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		if hasCode(errs, graph.CodeRateLimited) {
+			status = http.StatusTooManyRequests
+			resp.Extensions = writeRateLimited(w, recordFrom(ctx), resp.Extensions)
+		}
 		writeJSON(w, media, status, requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
 		return
 	}
@@ -164,6 +171,15 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	writeResult(w, media, responses(ctx))
+}
+
+func hasCode(errs gqlerror.List, code string) bool {
+	for _, e := range errs {
+		if e.Extensions["code"] == code {
+			return true
+		}
+	}
+	return false
 }
 
 func refuseOperationOverGET(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, media string) {

@@ -47,6 +47,7 @@ type Upstream struct {
 	calls   atomic.Int64
 	mu      sync.Mutex
 	byPath  map[string]int
+	byToken map[string]int
 	traces  map[string]int
 	intcept func(w http.ResponseWriter, r *http.Request) bool
 }
@@ -67,7 +68,7 @@ func New(opts Options) *Upstream {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	u := &Upstream{opts: opts, byID: map[string]*user{}, tokens: map[string]bool{}, byPath: map[string]int{}, traces: map[string]int{}}
+	u := &Upstream{opts: opts, byID: map[string]*user{}, tokens: map[string]bool{}, byPath: map[string]int{}, byToken: map[string]int{}, traces: map[string]int{}}
 	u.users, u.groups = seed(opts.Users, opts.Groups)
 	for i := range u.users {
 		u.byID[u.users[i].UserID] = &u.users[i]
@@ -117,6 +118,13 @@ func (u *Upstream) Path(path string) int {
 	return u.byPath[path]
 }
 
+// CallsFor is the number of requests received with token, one the demo accepts.
+func (u *Upstream) CallsFor(token string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.byToken[token]
+}
+
 // TraceIDs counts the requests by X-Traceid received.
 func (u *Upstream) TraceIDs() map[string]int {
 	u.mu.Lock()
@@ -154,6 +162,9 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.calls.Add(1)
 	u.mu.Lock()
 	u.byPath[r.URL.Path]++
+	if m := bearer.FindStringSubmatch(r.Header.Get("Authorization")); m != nil && u.tokens[m[1]] {
+		u.byToken[m[1]]++ // only tokens it accepts: a map that callers cannot grow
+	}
 	if len(u.traces) >= maxTraces { // every request brings a new one: keep it bounded
 		clear(u.traces)
 	}
