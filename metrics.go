@@ -63,15 +63,21 @@ func newMetrics(inFlight func() float64) *metrics {
 }
 
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
 
 // gqlhttp.Observer
 
-func (m *metrics) Request(operation, outcome string, d time.Duration) {
+func (m *metrics) Request(operation, outcome string, d time.Duration, traceID string) {
 	op := m.operations.label(operation)
 	m.requests.WithLabelValues(op, outcome).Inc()
-	m.requestSeconds.WithLabelValues(op).Observe(d.Seconds())
+	h := m.requestSeconds.WithLabelValues(op)
+	if traceID == "" {
+		h.Observe(d.Seconds())
+		return
+	}
+	// An exemplar leads from a slow bucket to its trace (OpenMetrics format only).
+	h.(prometheus.ExemplarObserver).ObserveWithExemplar(d.Seconds(), prometheus.Labels{"trace_id": traceID})
 }
 
 func (m *metrics) Error(code string)         { m.errors.WithLabelValues(code).Inc() }

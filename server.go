@@ -97,6 +97,24 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		log.Warn("DEMO MODE: KOODRIVE_BASE_URL is unset; serving an embedded demo KooDrive with seeded data, and requests without credentials act as the demo user",
 			"demo_user_id", upstream.callerID)
 	}
+	tr, err := newTracer(ctx, os.Getenv)
+	if err != nil {
+		return err
+	}
+	var graphOpts graph.Options
+	if tr != nil {
+		log = slog.New(logTraces{log.Handler()})
+		defer func() { // after the servers: the last requests' spans are flushed
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tr.shutdown(flushCtx); err != nil {
+				log.Warn("tracing: spans not flushed", "error", err)
+			}
+		}()
+		graphOpts.Tracer = tr.provider.Tracer("github.com/koodrive/facade/graph")
+		opts.Tracing = &gqlhttp.Tracing{Provider: tr.provider, Propagator: tr.propagator}
+		log.Info("tracing: spans exported over OTLP/HTTP")
+	}
 	var inFlight atomic.Int64
 	m := newMetrics(func() float64 { return float64(inFlight.Load()) })
 	opts.Observer = m
@@ -104,6 +122,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		koodrive.WithClockMargin(cfg.KooDriveClockMargin), koodrive.WithLogger(log)}
 	if cfg.UserCacheTTL > 0 {
 		kdOpts = append(kdOpts, koodrive.WithUserCache(cfg.UserCacheTTL, userCacheSize))
+	}
+	if tr != nil {
+		kdOpts = append(kdOpts, koodrive.WithTracer(tr.provider, tr.propagator))
 	}
 	var shared *fleet.Redis
 	if cfg.RedisURL != "" {
@@ -129,7 +150,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	if shared != nil {
 		go shared.WatchHolds(ctx, koodrive.Endpoints, kd.Hold)
 	}
-	resolver := graph.New(kd, log, graph.Options{Observer: m})
+	graphOpts.Observer = m
+	resolver := graph.New(kd, log, graphOpts)
 	api := gqlhttp.New(resolver, log, opts)
 
 	var shuttingDown atomic.Bool
@@ -248,7 +270,7 @@ func corsFor(origins []string) *cors.Cors {
 	return cors.New(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "X-User-Id", "X-Traceid", "language", "Accept-Language", "Content-Type"},
+		AllowedHeaders: []string{"Authorization", "X-User-Id", "X-Traceid", "language", "Accept-Language", "Content-Type", "traceparent", "tracestate", "baggage"},
 		ExposedHeaders: []string{"X-Traceid"},
 		MaxAge:         600,
 	})

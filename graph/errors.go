@@ -69,7 +69,7 @@ func (r *Resolver) PresentError(ctx context.Context, err error) *gqlerror.Error 
 			setCode(gqlErr, gqlErr.Message, CodeBadRequest)
 		}
 	default:
-		r.log.ErrorContext(ctx, "resolver failed", "trace_id", koodrive.CallerFrom(ctx).TraceID, "error", err)
+		r.log.ErrorContext(ctx, "resolver failed", "x_traceid", koodrive.CallerFrom(ctx).TraceID, "error", err)
 		setCode(gqlErr, "internal server error", CodeInternal)
 	}
 	return gqlErr
@@ -96,7 +96,7 @@ func (r *Resolver) presentUpstream(ctx context.Context, gqlErr *gqlerror.Error, 
 		setCode(gqlErr, "KooDrive request failed", CodeUpstreamError)
 	}
 	// koodrive.Error holds no URL, header or body, so it is safe to log.
-	r.log.WarnContext(ctx, "upstream call failed", "trace_id", ke.TraceID, "error", ke.Error())
+	r.log.WarnContext(ctx, "upstream call failed", "x_traceid", ke.TraceID, "error", ke.Error())
 	gqlErr.Extensions["upstream"] = map[string]any{"status": ke.StatusCode, "code": ke.Code, "message": ke.Message}
 	gqlErr.Extensions["traceId"] = ke.TraceID
 }
@@ -111,6 +111,6 @@ func setCode(e *gqlerror.Error, msg, code string) {
 
 // Recover turns a resolver panic into a logged internal error instead of a crash.
 func (r *Resolver) Recover(ctx context.Context, p any) error {
-	r.log.ErrorContext(ctx, "resolver panic", "trace_id", koodrive.CallerFrom(ctx).TraceID, "panic", fmt.Sprint(p))
+	r.log.ErrorContext(ctx, "resolver panic", "x_traceid", koodrive.CallerFrom(ctx).TraceID, "panic", fmt.Sprint(p))
 	return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": CodeInternal}}
 }

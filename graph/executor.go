@@ -43,7 +43,7 @@ func marshalList(ctx context.Context, n int, workerLimit int64, omitPanicHandler
 func reportWaitingList(ctx context.Context) {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		fc := graphql.GetFieldContext(ctx)
-		l.log.ErrorContext(ctx, waitingListMessage, "trace_id", koodrive.CallerFrom(ctx).TraceID, "field", fc.Object+"."+fc.Field.Name)
+		l.log.ErrorContext(ctx, waitingListMessage, "x_traceid", koodrive.CallerFrom(ctx).TraceID, "field", fc.Object+"."+fc.Field.Name)
 	}
 }
 

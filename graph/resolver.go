@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/koodrive/facade/koodrive"
 )
 
@@ -25,6 +27,8 @@ type Options struct {
 	NaiveUserFetch bool
 	// Observer receives loader metrics; nil records none.
 	Observer Observer
+	// Tracer, when set, makes spans of the resolvers that reach KooDrive (tracing.go).
+	Tracer trace.Tracer
 }
 
 // Observer receives what the resolvers do, for metrics. Its methods must be fast and
@@ -52,6 +56,7 @@ type Resolver struct {
 	opts     Options
 	observer Observer
 	resolved map[string]bool // resolvedFields, read once
+	tracer   trace.Tracer    // nil: no spans
 }
 
 // New returns the root resolver.
@@ -65,7 +70,7 @@ func New(kd *koodrive.Client, log *slog.Logger, opts Options) *Resolver {
 	if opts.MaxUpstreamPages <= 0 {
 		opts.MaxUpstreamPages = defaultMaxUpstreamPages
 	}
-	r := &Resolver{kd: kd, log: log, opts: opts, observer: opts.Observer, resolved: resolvedFields()}
+	r := &Resolver{kd: kd, log: log, opts: opts, observer: opts.Observer, resolved: resolvedFields(), tracer: opts.Tracer}
 	if r.observer == nil {
 		r.observer = noObserver{}
 	}

@@ -58,6 +58,7 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 	conn := &model.UserGroupConnection{PageInfo: &model.PageInfo{HasPreviousPage: a.after != nil}}
 	prefetch := !r.opts.NaiveUserFetch && ownersSelected(ctx)
 	var owners []*userCall // started with their pages
+	var waves []func()     // their spans, ended once they are in
 	for pages := 0; ; pages++ {
 		if pages == r.opts.MaxUpstreamPages {
 			// Stopped early: more may follow from pos, so say so and where.
@@ -81,8 +82,11 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 		// This page adds groups [from, to): from the position, up to the Relay page's size.
 		from := min(pos.Skip, len(page.Groups))
 		to := min(len(page.Groups), from+a.first-len(conn.Edges))
-		if prefetch {
-			owners = append(owners, r.prefetchUsers(ctx, ownerIDs(page.Groups[from:to]))...)
+		if prefetch && to > from {
+			ids := ownerIDs(page.Groups[from:to])
+			waveCtx, end := r.startWave(ctx, ids)
+			owners = append(owners, r.prefetchUsers(waveCtx, ids)...)
+			waves = append(waves, end)
 		}
 		for i := from; i < to; i++ {
 			conn.Edges = append(conn.Edges, &model.UserGroupEdge{
@@ -110,6 +114,9 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 	// gqlgen walks the edges once this returns: with every owner at hand no edge waits,
 	// so it may walk them in order on one goroutine (executor.go, selection.go).
 	awaitUsers(owners)
+	for _, end := range waves {
+		end()
+	}
 	if prefetch {
 		markPrefetched(ctx, conn, ownerField)
 	}

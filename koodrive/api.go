@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // API paths, relative to the base URL, and the adapter's operation names (in errors,
@@ -80,12 +82,14 @@ func (c *Client) cachedUser(ctx context.Context, key [sha256.Size]byte) (*User, 
 	}
 	if u, ok := c.userCache.get(key); ok {
 		c.observer.UserCacheLookup("hit")
+		c.event(ctx, "koodrive.user_cache_hit", attribute.String("koodrive.cache_tier", "local"))
 		return u, true
 	}
 	if c.shared != nil {
 		if u, expires, ok := c.shared.GetUser(ctx, hex.EncodeToString(key[:])); ok && expires.After(c.userCache.now()) {
 			c.userCache.put(key, u, expires)
 			c.observer.UserCacheLookup("shared_hit")
+			c.event(ctx, "koodrive.user_cache_hit", attribute.String("koodrive.cache_tier", "fleet"))
 			return u, true
 		}
 	}

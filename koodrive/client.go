@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Defaults; each has an Option.
@@ -40,6 +41,7 @@ type Client struct {
 	userCache    *userCache                                      // nil: off
 	shared       Shared                                          // nil: no fleet
 	callLimit    CallLimiter                                     // nil: KOODRIVE_RATE_LIMIT off
+	tracing      *tracing                                        // nil: not traced
 	holds        holds
 	observer     Observer
 	log          *slog.Logger
@@ -153,9 +155,12 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 		return 0, &Error{Op: op, Message: "missing credentials", TraceID: caller.TraceID, kind: ErrUnauthenticated}
 	}
 	target := c.url(path, query)
-	resp, err := c.coalescer.do(ctx, callKey(op, target, caller), func(ctx context.Context) (*response, error) {
+	resp, joined, err := c.coalescer.do(ctx, callKey(op, target, caller), func(ctx context.Context) (*response, error) {
 		return c.withRetries(ctx, op, target, caller)
 	})
+	if joined {
+		c.event(ctx, "koodrive.coalesced", attribute.String("koodrive.operation", op))
+	}
 	failure := callFailure(resp, err)
 	if failure == nil {
 		failure = checkResponse(resp, out)
@@ -203,7 +208,7 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 			if !c.waitForSlot(ctx) { // after the breaker: a call it refuses takes no slot
 				return nil, errNoSlot
 			}
-			resp, err := c.attempt(ctx, op, target, caller)
+			resp, err := c.attempt(ctx, op, target, caller, attempt)
 			if err == nil && isServerFault(resp.status) {
 				return resp, errServerFault // counted by the breaker, then dropped below
 			}
@@ -211,6 +216,9 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 		})
 		if errors.Is(err, errServerFault) {
 			err = nil
+		}
+		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+			c.event(ctx, "koodrive.breaker_open", attribute.String("koodrive.operation", op))
 		}
 		if err == nil && resp.status == http.StatusTooManyRequests {
 			c.held(ctx, op, resp)
@@ -227,9 +235,9 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 	}
 }
 
-// attempt is one HTTP round trip, bounded by the per-call timeout and the global
-// concurrency cap.
-func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) (*response, error) {
+// attempt is one HTTP round trip (retry 0 is the first), bounded by the per-call timeout
+// and the global concurrency cap.
+func (c *Client) attempt(ctx context.Context, op, target string, caller Caller, retry int) (out *response, err error) {
 	callerCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -244,6 +252,10 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) 
 		return nil, err
 	}
 	xDate := c.setHeaders(req, caller)
+	if c.tracing != nil {
+		_, span := c.tracing.startAttempt(callerCtx, op, retry, req, caller)
+		defer func() { endAttempt(span, out, err) }()
+	}
 	countCall(callerCtx)
 	start := time.Now()
 	resp, err := c.httpClient.Do(req)
@@ -263,7 +275,7 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller) 
 	if err != nil {
 		return &response{status: resp.StatusCode}, err // keep the status for the error
 	}
-	out := &response{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: body}
+	out = &response{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: body}
 	out.clockSkewed = resp.StatusCode == http.StatusUnauthorized && c.clock.refusedForSkew(xDate, date, receivedAt)
 	if int64(len(body)) > c.maxBodyBytes {
 		out.body, out.tooLarge = nil, true

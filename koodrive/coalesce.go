@@ -19,13 +19,16 @@ func (e *leaderGone) Error() string { return e.err.Error() }
 
 // do runs call once for all callers of key in flight together. The first caller runs
 // it on its own goroutine (no goroutine per call); the others wait for its answer, which
-// the call's own timeouts bound.
-func (c *coalescer) do(ctx context.Context, key string, call func(context.Context) (*response, error)) (*response, error) {
+// the call's own timeouts bound. joined says this caller had another's answer.
+func (c *coalescer) do(ctx context.Context, key string, call func(context.Context) (*response, error)) (resp *response, joined bool, err error) {
 	if c == nil {
-		return call(ctx)
+		resp, err = call(ctx)
+		return resp, false, err
 	}
 	for {
+		ran := false
 		v, err, _ := c.group.Do(key, func() (any, error) {
+			ran = true
 			resp, err := call(ctx)
 			if err != nil && ctx.Err() != nil {
 				return resp, &leaderGone{err}
@@ -38,8 +41,8 @@ func (c *coalescer) do(ctx context.Context, key string, call func(context.Contex
 			if ctx.Err() == nil { // another caller's cancellation: try again
 				continue
 			}
-			return resp, gone.err
+			return resp, !ran, gone.err
 		}
-		return resp, err
+		return resp, !ran, err
 	}
 }

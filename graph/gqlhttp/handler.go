@@ -39,6 +39,8 @@ type Options struct {
 	// RateLimit, when set, limits each caller by the KooDrive calls its operations
 	// cause (RATE_LIMIT); every response then carries extensions.cost.
 	RateLimit *RateLimit
+	// Tracing, when set, traces every request (tracing.go); nil traces nothing.
+	Tracing *Tracing
 	// Observer receives request and error metrics; nil records none.
 	Observer Observer
 }
@@ -88,5 +90,10 @@ func New(r *graph.Resolver, log *slog.Logger, opts Options) http.Handler {
 	srv.SetErrorPresenter(recordingPresenter(r.PresentError, opts.Observer))
 	srv.SetRecoverFunc(r.Recover)
 	srv.AroundResponses(observeResponses)
+	if opts.Tracing != nil {
+		srv.Use(operationTracer{tracer: opts.Tracing.Provider.Tracer(instrumentation)})
+		srv.AroundRootFields(r.TraceRootField)
+		return opts.Tracing.traced(scope{resolver: r, log: log, opts: opts, next: srv})
+	}
 	return scope{resolver: r, log: log, opts: opts, next: srv}
 }

@@ -18,8 +18,9 @@ import (
 // be fast and safe for concurrent use.
 type Observer interface {
 	// Request reports one GraphQL request: its operation name ("" when unknown),
-	// outcome ("ok", "partial" or "error") and duration.
-	Request(operation, outcome string, d time.Duration)
+	// outcome ("ok", "partial" or "error"), duration, and its trace id when it was
+	// sampled (for an exemplar), else "".
+	Request(operation, outcome string, d time.Duration, traceID string)
 	// Error reports one error's extensions.code.
 	Error(code string)
 	// RateLimited reports an operation refused by its caller's RATE_LIMIT ("caller").
@@ -28,9 +29,9 @@ type Observer interface {
 
 type noObserver struct{}
 
-func (noObserver) Request(string, string, time.Duration) {}
-func (noObserver) Error(string)                          {}
-func (noObserver) RateLimited(string)                    {}
+func (noObserver) Request(string, string, time.Duration, string) {}
+func (noObserver) Error(string)                                  {}
+func (noObserver) RateLimited(string)                            {}
 
 // requestRecord gathers, while a request runs, what its log line and metrics say.
 type requestRecord struct {
@@ -126,9 +127,10 @@ func (s scope) finish(ctx context.Context, rec *requestRecord, status int, took 
 	case len(rec.codes) > 0 || status >= 400:
 		outcome = "error"
 	}
-	s.opts.Observer.Request(rec.operation, outcome, took)
+	s.opts.Observer.Request(rec.operation, outcome, took, sampledTraceID(ctx))
+	markServerSpan(ctx, koodrive.CallerFrom(ctx).TraceID, rec.codes)
 	s.log.InfoContext(ctx, "graphql request",
-		"trace_id", koodrive.CallerFrom(ctx).TraceID,
+		"x_traceid", koodrive.CallerFrom(ctx).TraceID,
 		"operation", rec.operation,
 		"status", status,
 		"outcome", outcome,

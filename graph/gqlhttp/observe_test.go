@@ -25,7 +25,7 @@ type fakeObserver struct {
 	limited  int
 }
 
-func (o *fakeObserver) Request(op, outcome string, _ time.Duration) {
+func (o *fakeObserver) Request(op, outcome string, _ time.Duration, _ string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.requests = append(o.requests, op+":"+outcome)
@@ -79,7 +79,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	}
 	// One group page, the owners, and the broken owner's two retries.
 	wantCalls := float64(1 + len(distinct) + 2)
-	if page["trace_id"] != "log-trace-1" || page["operation"] != "OwnersPage" || page["outcome"] != "partial" ||
+	if page["x_traceid"] != "log-trace-1" || page["operation"] != "OwnersPage" || page["outcome"] != "partial" ||
 		page["upstream_calls"] != wantCalls || fmt.Sprint(page["error_codes"]) != "[UPSTREAM_ERROR]" || page["status"] != float64(200) {
 		t.Fatalf("request line %v, want %v upstream calls", page, wantCalls)
 	}

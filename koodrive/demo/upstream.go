@@ -49,6 +49,7 @@ type Upstream struct {
 	byPath  map[string]int
 	byToken map[string]int
 	traces  map[string]int
+	parents []string // traceparent headers, the latest maxTraces
 	intcept func(w http.ResponseWriter, r *http.Request) bool
 }
 
@@ -125,6 +126,13 @@ func (u *Upstream) CallsFor(token string) int {
 	return u.byToken[token]
 }
 
+// Traceparents are the W3C traceparent headers received, in order.
+func (u *Upstream) Traceparents() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.parents...)
+}
+
 // TraceIDs counts the requests by X-Traceid received.
 func (u *Upstream) TraceIDs() map[string]int {
 	u.mu.Lock()
@@ -169,6 +177,9 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		clear(u.traces)
 	}
 	u.traces[r.Header.Get("X-Traceid")]++
+	if tp := r.Header.Get("traceparent"); tp != "" && len(u.parents) < maxTraces {
+		u.parents = append(u.parents, tp)
+	}
 	intercept := u.intcept
 	u.mu.Unlock()
 	if u.opts.Latency > 0 {
