@@ -32,6 +32,7 @@ func main() {
 	clients := flag.String("clients", "1,16", "numbers of concurrent clients to measure with, comma-separated")
 	fleet := flag.Bool("fleet", true, "also measure a fleet at L = 20ms: 1 and 3 replicas, state in process and on Redis (needs redis-server)")
 	fleetOnly := flag.Bool("fleet-only", false, "measure the fleet section only")
+	traced := flag.Bool("traced", false, "also measure the facade tracing every request (OTEL_TRACES_SAMPLER=always_on) into an OTLP/HTTP sink")
 	compare := flag.String("compare", "", "path of another facade binary (go build -o) to measure alongside, in the same rounds: A/B of a change")
 	// Hidden modes: the bench re-executes itself as the upstream and the floor.
 	upstreamMode := flag.Bool("upstream-server", false, "")
@@ -53,7 +54,7 @@ func main() {
 		var s settings
 		if s, err = newSettings(*quick, explicit, *duration, *latencies, *clients); err == nil {
 			s.compareBin = *compare
-			s.fleet, s.fleetOnly = *fleet || *fleetOnly, *fleetOnly
+			s.fleet, s.fleetOnly, s.traced = *fleet || *fleetOnly, *fleetOnly, *traced
 			err = runBench(s, *out)
 		}
 	}

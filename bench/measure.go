@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -16,6 +17,7 @@ type settings struct {
 	quick                       bool
 	compareBin                  string // another facade binary measured alongside, for A/B of a change
 	fleet, fleetOnly            bool   // the fleet section; only it
+	traced                      bool   // also the facade tracing every request
 	duration, warmup, settleMax time.Duration
 	latencies                   []time.Duration
 	clients                     []int
@@ -62,10 +64,12 @@ type memRow struct {
 // trio is the upstream, the floor and the facade, each a process of its own.
 type trio struct {
 	up, floor, facade *proc
-	compare           *proc // the -compare build, when given
+	compare           *proc        // the -compare build, when given
+	traced            *proc        // the facade tracing every request, with -traced
+	sink              *http.Server // where the traced facade exports its spans
 }
 
-func startTrio(L time.Duration, facadeBin, compareBin string, logs io.Writer, maxLife time.Duration) (*trio, error) {
+func startTrio(L time.Duration, facadeBin, compareBin string, traced bool, logs io.Writer, maxLife time.Duration) (*trio, error) {
 	t := &trio{}
 	var err error
 	life := "-max-life=" + maxLife.String()
@@ -86,14 +90,44 @@ func startTrio(L time.Duration, facadeBin, compareBin string, logs io.Writer, ma
 			return nil, err
 		}
 	}
+	if traced {
+		var sinkURL string
+		if t.sink, sinkURL, err = startSpanSink(); err != nil {
+			t.stop()
+			return nil, err
+		}
+		if t.traced, err = startFacade(facadeBin, t.up.url(""), logs, "OTEL_EXPORTER_OTLP_ENDPOINT="+sinkURL, "OTEL_TRACES_SAMPLER=always_on"); err != nil {
+			t.stop()
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
+// startSpanSink is an OTLP/HTTP endpoint that takes spans and drops them: what a
+// collector costs the facade is the export, not the collector's work.
+func startSpanSink() (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK) // an empty ExportTraceServiceResponse
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, "http://" + ln.Addr().String(), nil
+}
+
 func (t *trio) stop() {
-	for _, p := range []*proc{t.compare, t.facade, t.floor, t.up} {
+	for _, p := range []*proc{t.traced, t.compare, t.facade, t.floor, t.up} {
 		if p != nil {
 			p.stop()
 		}
+	}
+	if t.sink != nil {
+		_ = t.sink.Close()
 	}
 }
 
@@ -104,7 +138,7 @@ func measureServers(ctx context.Context, s settings, facadeBin, callerID string,
 	var rows []latRow
 	var mems []memRow
 	for _, L := range s.latencies {
-		t, err := startTrio(L, facadeBin, s.compareBin, logs, maxLife)
+		t, err := startTrio(L, facadeBin, s.compareBin, s.traced, logs, maxLife)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -173,6 +207,7 @@ const (
 	floorName   = "floor"
 	sharedName  = "facade, one shared caller"
 	compareName = "facade built by -compare"
+	tracedName  = "facade, tracing every request"
 )
 
 // measurePair measures the facade and the floor (and, with several clients, the facade
@@ -191,6 +226,9 @@ func measurePair(ctx context.Context, s settings, t *trio, hc *http.Client, L ti
 	}
 	if t.compare != nil {
 		targets = append(targets, target{compareName, t.compare, false})
+	}
+	if t.traced != nil {
+		targets = append(targets, target{tracedName, t.traced, false})
 	}
 	n := len(targets)
 	rows := make([]latRow, n)

@@ -152,7 +152,7 @@ func writeThroughput(p func(string, ...any), r report) {
 	p("The same measurements as the L = 0, 16-client rows above. CPU per request is utime+stime from `/proc/<pid>/stat` (10 ms ticks) over the measured windows, divided by the requests served.\n")
 	p("| server | req/s | errors | server CPU ms/req | upstream CPU ms/req | load generator CPU ms/req | upstream calls/req |")
 	p("|---|---:|---:|---:|---:|---:|---:|")
-	for _, x := range []latRow{f, fl, r.row(0, 16, sharedName)} {
+	for _, x := range []latRow{f, fl, r.row(0, 16, sharedName), r.row(0, 16, tracedName)} {
 		if x.target == "" {
 			continue
 		}
@@ -160,6 +160,10 @@ func writeThroughput(p func(string, ...any), r report) {
 	}
 	ratio := f.rps / max(fl.rps, 1e-9)
 	p("\nThroughput facade / floor = **%.2f** (target ≥ 0.65: %s). Server CPU per request facade / floor = **%.1f×**.", ratio, met(ratio >= 0.65), float64(f.cpuPerReq)/max(float64(fl.cpuPerReq), 1))
+	if tr := r.row(0, 16, tracedName); tr.run.requests > 0 {
+		cost := float64(tr.cpuPerReq)/max(float64(f.cpuPerReq), 1) - 1
+		p("Tracing every request (OTLP/HTTP to a sink) costs **%+.0f %%** CPU per request (target ≤ +10 %%: %s).", 100*cost, met(cost <= 0.10))
+	}
 	p("On 2 cores the four processes compete for CPU, so the throughput ratio also carries the upstream's and the load generator's share of it; the server CPU per request is each server's own cost. " +
 		"The upstream's CPU per request includes its fixed background work divided by the requests served, so it reads a little higher next to the slower server.\n")
 }

@@ -86,7 +86,9 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 			ids := ownerIDs(page.Groups[from:to])
 			waveCtx, end := r.startWave(ctx, ids)
 			owners = append(owners, r.prefetchUsers(waveCtx, ids)...)
-			waves = append(waves, end)
+			if r.tracer != nil {
+				waves = append(waves, end)
+			}
 		}
 		for i := from; i < to; i++ {
 			conn.Edges = append(conn.Edges, &model.UserGroupEdge{

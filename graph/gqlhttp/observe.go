@@ -127,8 +127,12 @@ func (s scope) finish(ctx context.Context, rec *requestRecord, status int, took 
 	case len(rec.codes) > 0 || status >= 400:
 		outcome = "error"
 	}
-	s.opts.Observer.Request(rec.operation, outcome, took, sampledTraceID(ctx))
-	markServerSpan(ctx, koodrive.CallerFrom(ctx).TraceID, rec.codes)
+	var traceID string
+	if s.opts.Tracing != nil {
+		traceID = sampledTraceID(ctx)
+		markServerSpan(ctx, koodrive.CallerFrom(ctx).TraceID, rec.codes)
+	}
+	s.opts.Observer.Request(rec.operation, outcome, took, traceID)
 	s.log.InfoContext(ctx, "graphql request",
 		"x_traceid", koodrive.CallerFrom(ctx).TraceID,
 		"operation", rec.operation,
