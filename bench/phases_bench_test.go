@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/koodrive/facade/graph"
 	"github.com/koodrive/facade/graph/gqlhttp"
@@ -122,6 +127,25 @@ func BenchmarkPhasesUserGroups50(b *testing.B) {
 			}
 			log := slog.New(slog.DiscardHandler)
 			return gqlhttp.New(graph.New(kd, log, graph.Options{}), log, gqlhttp.Options{})
+		}},
+		{"facade-traced", func(b *testing.B, base string, t http.RoundTripper) http.Handler {
+			// Every request traced, its spans exported over OTLP/HTTP to a sink.
+			sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+			b.Cleanup(sink.Close)
+			exp, err := otlptracehttp.New(b.Context(), otlptracehttp.WithEndpointURL(sink.URL+"/v1/traces"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			prop := propagation.TraceContext{}
+			kd, err := koodrive.New(base, koodrive.WithHTTPClient(&http.Client{Transport: t}), koodrive.WithTracer(tp, prop))
+			if err != nil {
+				b.Fatal(err)
+			}
+			log := slog.New(slog.DiscardHandler)
+			r := graph.New(kd, log, graph.Options{Tracer: tp.Tracer("graph")})
+			return gqlhttp.New(r, log, gqlhttp.Options{Tracing: &gqlhttp.Tracing{Provider: tp, Propagator: prop}})
 		}},
 		{"floor", func(_ *testing.B, base string, t http.RoundTripper) http.Handler {
 			return http.HandlerFunc((&rest{base: base, hc: &http.Client{Transport: t}}).serveFloor)

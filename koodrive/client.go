@@ -165,6 +165,7 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, out
 	if failure == nil {
 		failure = checkResponse(resp, out)
 	}
+	resp.endAnswered(failure)
 	if failure != nil {
 		failure.Op, failure.TraceID = op, caller.TraceID
 		return 0, failure
@@ -224,6 +225,7 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 			c.held(ctx, op, resp)
 		}
 		if err == nil && resp.clockSkewed && !skewRetried && ctx.Err() == nil {
+			resp.endUnread()
 			skewRetried = true
 			attempt--
 			c.observer.ClockRetry(op)
@@ -232,6 +234,7 @@ func (c *Client) withRetries(ctx context.Context, op, target string, caller Call
 		if attempt >= c.retry.MaxRetries || !retryable(ctx, resp, err) || !sleepWithin(ctx, c.retry.delay(attempt, resp)) {
 			return resp, err
 		}
+		resp.endUnread() // a retried answer: its span ends with its status
 	}
 }
 
@@ -253,7 +256,7 @@ func (c *Client) attempt(ctx context.Context, op, target string, caller Caller, 
 	}
 	xDate := c.setHeaders(req, caller)
 	if c.tracing != nil {
-		_, span := c.tracing.startAttempt(callerCtx, op, retry, req, caller)
+		_, span := c.tracing.startAttempt(callerCtx, op, retry, req)
 		defer func() { endAttempt(span, out, err) }()
 	}
 	countCall(callerCtx)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // response is one upstream answer as read, shared by coalesced callers.
@@ -14,8 +15,9 @@ type response struct {
 	status      int
 	retryAfter  string
 	body        []byte
-	tooLarge    bool // the body went past maxBodyBytes and was not read further
-	clockSkewed bool // a 401 whose Date shows the X-Date sent was outside KooDrive's window
+	tooLarge    bool       // the body went past maxBodyBytes and was not read further
+	clockSkewed bool       // a 401 whose Date shows the X-Date sent was outside KooDrive's window
+	span        trace.Span // the attempt's client span, when tracing: ended by endAnswered
 }
 
 // envelope is the part of every KooDrive answer that says whether it succeeded;

@@ -2,7 +2,6 @@ package koodrive
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -33,42 +32,58 @@ var routes = map[string]string{
 
 // startAttempt starts the client span of one attempt (retry 0 is the first) and puts
 // its traceparent on req.
-func (t *tracing) startAttempt(ctx context.Context, op string, retry int, req *http.Request, caller Caller) (context.Context, trace.Span) {
+func (t *tracing) startAttempt(ctx context.Context, op string, retry int, req *http.Request) (context.Context, trace.Span) {
 	route := routes[op]
+	// Few attributes: a request makes some thirty of these, and each costs its export.
+	// The X-Traceid is on the request's server span.
 	ctx, span := t.tracer.Start(ctx, http.MethodGet+" "+route, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
 		attribute.String("http.request.method", http.MethodGet),
 		attribute.String("url.template", route),
-		attribute.String("server.address", req.URL.Hostname()),
 		attribute.Int("http.request.resend_count", retry),
-		attribute.String("koodrive.operation", op),
-		attribute.String("koodrive.x_traceid", caller.TraceID),
 	))
 	t.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	return ctx, span
 }
 
-// endAttempt records an attempt's outcome: the status and KooDrive's envelope code,
-// never the body.
+// endAttempt ends an attempt that got no answer; an answered one stays open on its
+// response until the envelope is read (endAnswered).
 func endAttempt(span trace.Span, resp *response, err error) {
-	defer span.End()
-	switch {
-	case err != nil:
-		span.SetStatus(codes.Error, transportSummary(err))
-		return
-	case resp == nil:
+	if err != nil || resp == nil {
+		if err != nil {
+			span.SetStatus(codes.Error, transportSummary(err))
+		}
+		span.End()
 		return
 	}
 	span.SetAttributes(attribute.Int("http.response.status_code", resp.status))
-	var env envelope
-	if json.Unmarshal(resp.body, &env) == nil && env.Code != nil {
-		span.SetAttributes(attribute.Int("koodrive.code", *env.Code))
-		if *env.Code != 0 {
-			span.SetStatus(codes.Error, "KooDrive code")
-		}
+	resp.span = span
+}
+
+// endAnswered ends an answered attempt's span with KooDrive's envelope code as read, and
+// failure's status: read once, by checkResponse, not decoded again for the span. Every
+// caller sharing the answer calls it; the first ends the span.
+func (r *response) endAnswered(failure *Error) {
+	if r == nil || r.span == nil {
+		return
 	}
-	if resp.status >= 400 {
-		span.SetStatus(codes.Error, http.StatusText(resp.status))
+	code := 0
+	if failure != nil {
+		code = failure.Code
+		r.span.SetStatus(codes.Error, failure.Message)
 	}
+	r.span.SetAttributes(attribute.Int("koodrive.code", code))
+	r.span.End()
+}
+
+// endUnread ends the span of an answer that is retried, its envelope never read.
+func (r *response) endUnread() {
+	if r == nil || r.span == nil {
+		return
+	}
+	if r.status >= 400 {
+		r.span.SetStatus(codes.Error, http.StatusText(r.status))
+	}
+	r.span.End()
 }
 
 // transportSummary names a transport failure without its addresses.
