@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -18,8 +17,8 @@ import (
 // (OTEL_TRACES_EXPORTER=otlp, or an OTLP endpoint), off otherwise, with no exporter, no
 // batch processor and no instrumentation at all. The SDK and the OTLP exporter read the
 // rest themselves: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG)
-// (default parentbased_always_on: a client's sampled trace is continued),
-// OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT and _HEADERS.
+// (default parentbased_always_on: a client's sampled trace is continued); the exporter
+// (otlp.go) OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS and _TIMEOUT.
 
 // defaultServiceName names the service unless OTEL_SERVICE_NAME does.
 const defaultServiceName = "koodrive-facade"
@@ -48,9 +47,9 @@ func newTracer(ctx context.Context, getenv func(string) string) (*tracer, error)
 		// gRPC would double the binary; every collector and Jaeger take OTLP over HTTP.
 		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL: %q is not supported; use http/protobuf", protocol)
 	}
-	exp, err := otlptracehttp.New(ctx)
+	exp, err := newOTLPExporter(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("OTLP exporter: %w", err)
+		return nil, err
 	}
 	res, err := resource.Merge(
 		resource.NewSchemaless(attribute.String("service.name", defaultServiceName)),
