@@ -20,9 +20,6 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/cors"
 
-	"github.com/koodrive/facade/fleet"
-	"github.com/koodrive/facade/graph"
-	"github.com/koodrive/facade/graph/gqlhttp"
 	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 	"github.com/koodrive/facade/web"
@@ -75,88 +72,17 @@ func newLogger(format string, out *os.File) *slog.Logger {
 // run serves until ctx ends, then lets in-flight requests finish within the grace
 // period. ready, when set, receives the listening address.
 func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string) error {
-	opts := gqlhttp.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection}
-	if cfg.PersistedQueriesOnly {
-		manifest, err := os.ReadFile(cfg.PersistedQueries)
-		if err != nil {
-			return fmt.Errorf("PERSISTED_QUERIES: %w", err)
-		}
-		if opts.PersistedQueries, err = gqlhttp.ParseManifest(manifest); err != nil {
-			return err
-		}
-		log.Info("persisted queries only", "operations", len(opts.PersistedQueries))
-	}
-	if cfg.KooDriveBaseURL == "" {
-		upstream, err := startDemoUpstream()
-		if err != nil {
-			return err
-		}
-		defer upstream.close() // after the facade's own shutdown: in-flight requests need it
-		cfg.KooDriveBaseURL = upstream.url
-		opts.DemoCaller = &koodrive.Caller{Authorization: demo.Authorization, UserID: upstream.callerID}
-		log.Warn("DEMO MODE: KOODRIVE_BASE_URL is unset; serving an embedded demo KooDrive with seeded data, and requests without credentials act as the demo user",
-			"demo_user_id", upstream.callerID)
-	}
-	tr, err := newTracer(ctx, os.Getenv)
-	if err != nil {
-		return err
-	}
-	var graphOpts graph.Options
-	if tr != nil {
-		log = slog.New(logTraces{log.Handler()})
-		defer func() { // after the servers: the last requests' spans are flushed
-			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := tr.shutdown(flushCtx); err != nil {
-				log.Warn("tracing: spans not flushed", "error", err)
-			}
-		}()
-		graphOpts.Tracer = tr.provider.Tracer("github.com/koodrive/facade/graph")
-		opts.Tracing = &gqlhttp.Tracing{Provider: tr.provider, Propagator: tr.propagator}
-		log.Info("tracing: spans exported over OTLP/HTTP")
-	}
 	var inFlight atomic.Int64
-	m := newMetrics(func() float64 { return float64(inFlight.Load()) })
-	opts.Observer = m
-	kdOpts := []koodrive.Option{koodrive.WithTimeout(cfg.KooDriveTimeout), koodrive.WithObserver(m),
-		koodrive.WithClockMargin(cfg.KooDriveClockMargin), koodrive.WithLogger(log)}
-	if cfg.UserCacheTTL > 0 {
-		kdOpts = append(kdOpts, koodrive.WithUserCache(cfg.UserCacheTTL, userCacheSize))
-	}
-	if tr != nil {
-		kdOpts = append(kdOpts, koodrive.WithTracer(tr.provider, tr.propagator))
-	}
-	var shared *fleet.Redis
-	if cfg.RedisURL != "" {
-		var err error
-		if shared, err = fleet.Connect(ctx, fleet.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout, Log: log, Observer: m}); err != nil {
-			return err
-		}
-		defer shared.Close()
-		kdOpts = append(kdOpts, koodrive.WithShared(shared))
-		opts.SharedQueries = shared
-	}
-	if r := cfg.KooDriveRateLimit; r != nil {
-		kdOpts = append(kdOpts, koodrive.WithCallLimit(limiter(shared, "koodrive", *r)))
-	}
-	if r := cfg.RateLimit; r != nil {
-		opts.RateLimit = &gqlhttp.RateLimit{Limiter: limiter(shared, "caller", *r), Burst: float64(r.N), RestorePerSecond: r.PerSecond()}
-	}
-	kd, err := koodrive.New(cfg.KooDriveBaseURL, kdOpts...)
+	f, err := assemble(ctx, cfg, log, func() float64 { return float64(inFlight.Load()) })
 	if err != nil {
 		return err
 	}
-	defer kd.CloseIdleConnections()
-	if shared != nil {
-		go shared.WatchHolds(ctx, koodrive.Endpoints, kd.Hold)
-	}
-	graphOpts.Observer = m
-	resolver := graph.New(kd, log, graphOpts)
-	api := gqlhttp.New(resolver, log, opts)
+	defer f.close() // after the servers have shut down: see assemble
+	log, kd, m := f.log, f.kd, f.metrics
 
 	var shuttingDown atomic.Bool
 	mux := http.NewServeMux()
-	mux.Handle("/", gzhttp.GzipHandler(newMux(cfg, api, opts.DemoCaller)))
+	mux.Handle("/", gzhttp.GzipHandler(newMux(cfg, f.api, f.demoCaller)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		switch {
@@ -219,19 +145,6 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 	}
 	log.Info("shut down cleanly")
 	return nil
-}
-
-// limiter keeps a rate's buckets in the fleet's Redis, with this process's own as the
-// fallback, or in process alone without a fleet.
-func limiter(shared *fleet.Redis, name string, r fleet.Rate) interface {
-	gqlhttp.Limiter
-	koodrive.CallLimiter
-} {
-	local := fleet.NewLocalLimiter(r)
-	if shared == nil {
-		return local
-	}
-	return shared.Limiter(name, r, local)
 }
 
 func newServer(cfg config, h http.Handler) *http.Server {

@@ -245,3 +245,18 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 }
+
+// TestAStartThatFailsClosesWhatItStarted: a bad setting found while wiring (here the
+// Redis URL, after the demo KooDrive started) is an error, and nothing is left running
+// (goleak checks the package).
+func TestAStartThatFailsClosesWhatItStarted(t *testing.T) {
+	cfg, err := parseConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Port, cfg.RedisURL = "0", "http://user:s3cret@example.com"
+	err = run(t.Context(), cfg, slog.New(slog.DiscardHandler), nil)
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err %v, want a REDIS_URL error without its password", err)
+	}
+}
