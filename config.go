@@ -35,8 +35,9 @@ type config struct {
 	RedisURL             string // empty: no fleet, everything in process
 	RedisPrefix          string
 	RedisTimeout         time.Duration
-	RateLimit            *fleet.Rate // nil: no per-caller limit
-	KooDriveRateLimit    *fleet.Rate // nil: no fleet-wide limit on KooDrive calls
+	CacheMaxAge          time.Duration // 0: clients revalidate every GET answer
+	RateLimit            *fleet.Rate   // nil: no per-caller limit
+	KooDriveRateLimit    *fleet.Rate   // nil: no fleet-wide limit on KooDrive calls
 }
 
 const userCacheSize = 10_000
@@ -74,6 +75,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	redisURL := env("redis-url", "REDIS_URL", "", "Redis shared by the replicas of a fleet (redis:// or rediss://, password in the URL); empty keeps all state in process")
 	redisPrefix := env("redis-prefix", "REDIS_PREFIX", fleet.DefaultPrefix, "prefix of every Redis key")
 	redisTimeout := env("redis-timeout", "REDIS_TIMEOUT", fleet.DefaultTimeout.String(), "timeout of each Redis call; on failure a replica uses its local state")
+	cacheMaxAge := env("cache-max-age", "CACHE_MAX_AGE", "0", "clients may keep an answer to a query over GET this long without asking (private, max-age); 0: they revalidate each time (ETag, 304)")
 	rateLimit := env("rate-limit", "RATE_LIMIT", "", "KooDrive calls one caller's operations may cause: N/s, N/m or N/h, a burst of N; empty: no limit")
 	kdRateLimit := env("koodrive-rate-limit", "KOODRIVE_RATE_LIMIT", "", "KooDrive calls per second across the fleet, all callers together (N or N/s); empty: no limit")
 	logFormat := env("log-format", "LOG_FORMAT", "auto", "json, text, or auto (text on a terminal, json otherwise)")
@@ -111,6 +113,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		RedisURL:             *redisURL,
 		RedisPrefix:          *redisPrefix,
 		RedisTimeout:         p.duration("REDIS_TIMEOUT", *redisTimeout, false),
+		CacheMaxAge:          p.duration("CACHE_MAX_AGE", *cacheMaxAge, true),
 	}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -126,6 +126,16 @@ func TestGzip(t *testing.T) {
 	if resp, _ := get(t, base+"/static/vendor/graphiql.min.js", http.Header{"Accept-Encoding": {"gzip"}}); resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatal("GraphiQL assets not compressed")
 	}
+	// gzip and ETag together: the compressed answer keeps the validator, and revalidates.
+	tag := resp.Header.Get("ETag")
+	vary := strings.Join(resp.Header.Values("Vary"), ",")
+	if tag == "" || !strings.Contains(vary, "Accept-Encoding") || !strings.Contains(vary, "Authorization") {
+		t.Fatalf("gzipped GET answer: %v", resp.Header)
+	}
+	again, body := get(t, base+"/query?query="+strings.ReplaceAll(`{userGroups(first:50){nodes{name}}}`, " ", ""), http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {tag}})
+	if again.StatusCode != http.StatusNotModified || body != "" {
+		t.Fatalf("revalidation through gzip: %d, %d bytes", again.StatusCode, len(body))
+	}
 }
 
 func TestNotReadyWhileShuttingDown(t *testing.T) {

@@ -45,7 +45,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, inFlight func()
 			f.close()
 		}
 	}()
-	opts := gqlhttp.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection}
+	opts := gqlhttp.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection, CacheMaxAge: cfg.CacheMaxAge}
 	if cfg.PersistedQueriesOnly {
 		manifest, err := os.ReadFile(cfg.PersistedQueries)
 		if err != nil {

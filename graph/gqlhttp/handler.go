@@ -39,6 +39,9 @@ type Options struct {
 	// RateLimit, when set, limits each caller by the KooDrive calls its operations
 	// cause (RATE_LIMIT); every response then carries extensions.cost.
 	RateLimit *RateLimit
+	// CacheMaxAge lets clients keep an answer to a query over GET this long without
+	// asking (private, max-age); 0 makes them revalidate every time (no-cache).
+	CacheMaxAge time.Duration
 	// Tracing, when set, traces every request (tracing.go); nil traces nothing.
 	Tracing *Tracing
 	// Observer receives request and error metrics; nil records none.
@@ -67,7 +70,7 @@ func New(r *graph.Resolver, log *slog.Logger, opts Options) http.Handler {
 	}
 	opts.Limits = withDefaults(opts.Limits)
 	srv := handler.New(r.ExecutableSchema())
-	for _, t := range httpTransports(opts.Limits.MaxTokens) {
+	for _, t := range httpTransports(opts.Limits.MaxTokens, &httpCache{maxAge: opts.CacheMaxAge}) {
 		srv.AddTransport(t)
 	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))

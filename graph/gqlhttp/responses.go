@@ -2,12 +2,15 @@ package gqlhttp
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -84,7 +87,10 @@ func responseMediaType(h http.Header) (media string, ok bool) {
 // would, without its second pass over data: gqlgen wrote data as compact JSON already,
 // and json.Marshal would scan all of it again (most of the bytes) to check and re-compact
 // it. Only json.Marshal's HTML escaping is applied to it.
-func writeResult(w http.ResponseWriter, media string, resp *graphql.Response) {
+//
+// With cache (a query over GET), an answer with data and no error is given an ETag from
+// its data and the caching headers, and a request that already holds that ETag gets 304.
+func writeResult(w http.ResponseWriter, r *http.Request, media string, resp *graphql.Response, cache *httpCache) {
 	if len(resp.Data) == 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
 		writeJSON(w, media, http.StatusOK, resp) // no data, or incremental (@defer is refused)
 		return
@@ -103,7 +109,11 @@ func writeResult(w http.ResponseWriter, media string, resp *graphql.Response) {
 		b.WriteByte(',')
 	}
 	b.WriteString(`"data":`)
+	dataAt := b.Len()
 	json.HTMLEscape(&b, resp.Data)
+	if cache != nil && len(resp.Errors) == 0 && cache.notModified(w, r, b.Bytes()[dataAt:]) {
+		return
+	}
 	if len(resp.Extensions) > 0 {
 		ext, err := json.Marshal(resp.Extensions)
 		if err != nil {
@@ -117,6 +127,44 @@ func writeResult(w http.ResponseWriter, media string, resp *graphql.Response) {
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())
+}
+
+// httpCache is how answers to queries over GET may be cached (CACHE_MAX_AGE).
+type httpCache struct{ maxAge time.Duration }
+
+// varyOn names every request header that changes an answer's body or type (the
+// compressor adds Accept-Encoding).
+const varyOn = "Authorization, X-User-Id, Accept, Accept-Language, language"
+
+// notModified sets ETag (weak: the gzipped representation shares it), Cache-Control and
+// Vary for an answer whose data is data, and answers 304 when the request's
+// If-None-Match holds that ETag already. The query ran either way: the answer is current.
+func (c *httpCache) notModified(w http.ResponseWriter, r *http.Request, data []byte) bool {
+	sum := sha256.Sum256(data)
+	tag := `W/"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("ETag", tag)
+	h.Set("Vary", varyOn)
+	if c.maxAge > 0 {
+		h.Set("Cache-Control", "private, max-age="+strconv.Itoa(int(c.maxAge.Seconds())))
+	} else {
+		h.Set("Cache-Control", "private, no-cache")
+	}
+	if !matches(r.Header.Get("If-None-Match"), tag) {
+		return false
+	}
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
+// matches reads If-None-Match by weak comparison (RFC 9110 13.1.2).
+func matches(ifNoneMatch, tag string) bool {
+	for _, t := range strings.Split(ifNoneMatch, ",") {
+		if t = strings.TrimSpace(t); t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(tag, "W/") {
+			return true
+		}
+	}
+	return false
 }
 
 // distinct drops repeated errors: gqlparser reports a problem inside a named fragment

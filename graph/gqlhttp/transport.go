@@ -35,11 +35,14 @@ const (
 // httpTransports answers GET (queries only) and POST with a JSON body, and refuses
 // everything else. maxTokens bounds the parse GET makes to find the operation's type,
 // as the executor bounds its own.
-func httpTransports(maxTokens int) []graphql.Transport {
-	return []graphql.Transport{getTransport{maxTokens: maxTokens}, postTransport{}, refuseTransport{}}
+func httpTransports(maxTokens int, cache *httpCache) []graphql.Transport {
+	return []graphql.Transport{getTransport{maxTokens: maxTokens, cache: cache}, postTransport{}, refuseTransport{}}
 }
 
-type getTransport struct{ maxTokens int }
+type getTransport struct {
+	maxTokens int
+	cache     *httpCache // answers to queries over GET may be cached; POST never
+}
 
 func (getTransport) Supports(r *http.Request) bool { return r.Method == http.MethodGet }
 
@@ -79,7 +82,7 @@ func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 			}
 		}
 	}
-	execute(w, r, exec, params, media, true)
+	execute(w, r, exec, params, media, t.cache)
 }
 
 // mayHoldNonQuery: an operation other than a query starts with its keyword.
@@ -120,7 +123,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(w, r, exec, params, media, false)
+	execute(w, r, exec, params, media, nil)
 }
 
 // refuseTransport comes last: any request the others do not support is refused with
@@ -142,7 +145,9 @@ func (refuseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 // refused persisted query, a limit) stops before execution: its response has no data
 // entry, and its status is 200 under application/json and 400 under
 // application/graphql-response+json.
-func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, media string, queriesOnly bool) {
+// GET (with cache) runs queries only.
+func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, media string, cache *httpCache) {
+	queriesOnly := cache != nil
 	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
 		writeRequestError(w, r, exec, media, http.StatusBadRequest, "the query parameter is missing")
 		return
@@ -170,7 +175,7 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResult(w, media, responses(ctx))
+	writeResult(w, r, media, responses(ctx), cache)
 }
 
 func hasCode(errs gqlerror.List, code string) bool {

@@ -253,7 +253,7 @@ func TestWriteResultIsJSONMarshal(t *testing.T) {
 		"null data":               {Data: json.RawMessage(`null`), Errors: errs},
 	} {
 		rec := httptest.NewRecorder()
-		writeResult(rec, mediaJSON, resp)
+		writeResult(rec, nil, mediaJSON, resp, nil)
 		want, err := json.Marshal(resp)
 		if err != nil {
 			t.Fatal(err)
