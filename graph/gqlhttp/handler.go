@@ -87,6 +87,7 @@ func New(r *graph.Resolver, log *slog.Logger, opts Options) http.Handler {
 	// The shape check walks within a budget, so it runs before the complexity walk.
 	srv.Use(shapeLimit{limits: opts.Limits})
 	srv.Use(extension.FixedComplexityLimit(opts.Limits.MaxComplexity))
+	srv.Use(newFieldUsage(opts.Observer))
 	if opts.RateLimit != nil {
 		srv.Use(callerLimit{limit: *opts.RateLimit, maxCalls: r.MaxCalls, observer: opts.Observer})
 	}

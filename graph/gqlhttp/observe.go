@@ -25,6 +25,8 @@ type Observer interface {
 	Error(code string)
 	// RateLimited reports an operation refused by its caller's RATE_LIMIT ("caller").
 	RateLimited(reason string)
+	// FieldUsed reports a schema field an operation run selects, once per operation.
+	FieldUsed(typeName, field string)
 }
 
 type noObserver struct{}
@@ -32,6 +34,7 @@ type noObserver struct{}
 func (noObserver) Request(string, string, time.Duration, string) {}
 func (noObserver) Error(string)                                  {}
 func (noObserver) RateLimited(string)                            {}
+func (noObserver) FieldUsed(string, string)                      {}
 
 // requestRecord gathers, while a request runs, what its log line and metrics say.
 type requestRecord struct {

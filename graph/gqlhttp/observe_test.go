@@ -23,6 +23,7 @@ type fakeObserver struct {
 	codes    []string
 	batches  []int
 	limited  int
+	fields   map[string]int
 }
 
 func (o *fakeObserver) Request(op, outcome string, _ time.Duration, _ string) {
@@ -41,6 +42,15 @@ func (o *fakeObserver) RateLimited(string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.limited++
+}
+
+func (o *fakeObserver) FieldUsed(typeName, field string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fields == nil {
+		o.fields = map[string]int{}
+	}
+	o.fields[typeName+"."+field]++
 }
 
 func (o *fakeObserver) UserBatch(n int) {
@@ -93,5 +103,24 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	}
 	if len(obs.batches) == 0 || slices.Max(obs.batches) > len(distinct) {
 		t.Fatalf("observed batches %v for %d distinct owners", obs.batches, len(distinct))
+	}
+}
+
+// TestFieldUsage: a query counts each schema field it selects once (fragments, aliases
+// and repeats included); introspection counts nothing.
+func TestFieldUsage(t *testing.T) {
+	obs := &fakeObserver{}
+	e := newEnv(t, envOptions{edge: Options{Observer: obs}})
+	const q = `{ viewer { name n: name ...U } userGroups(first: 2) { nodes { name owner { ...U } } } } fragment U on User { userId mobile }`
+	for range 2 {
+		e.MustDo(t, q, nil)
+	}
+	e.MustDo(t, `{ __schema { types { name fields { name } } } __typename }`, nil)
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	want := map[string]int{"Query.viewer": 2, "User.name": 2, "User.userId": 2, "User.mobile": 2, "Query.userGroups": 2,
+		"UserGroupConnection.nodes": 2, "UserGroup.name": 2, "UserGroup.owner": 2}
+	if fmt.Sprint(obs.fields) != fmt.Sprint(want) {
+		t.Fatalf("field usage %v, want %v", obs.fields, want)
 	}
 }
