@@ -29,6 +29,7 @@ type config struct {
 	Introspection        bool
 	PersistedQueriesOnly bool
 	PersistedQueries     string // manifest file of allowed operations
+	PersistedAudit       bool   // run operations outside the manifest, but log and count them
 	MetricsAddr          string // empty: /metrics on the main port
 	LogFormat            string // json, text, or auto (text on a terminal)
 	UnreachableAfter     time.Duration
@@ -69,6 +70,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	cost := env("max-complexity", "MAX_COMPLEXITY", strconv.Itoa(l.MaxComplexity), "highest estimated cost of an operation (a KooDrive call costs 10, a field 1, a connection times first)")
 	introspection := env("introspection", "INTROSPECTION", "true", "allow introspection and field suggestions; set false in production")
 	pqOnly := env("persisted-queries-only", "PERSISTED_QUERIES_ONLY", "false", "accept only the operations of the persisted-query manifest")
+	pqAudit := env("persisted-queries-audit", "PERSISTED_QUERIES_AUDIT", "false", "with a manifest, let operations outside it run but log and count them (before PERSISTED_QUERIES_ONLY)")
 	pqFile := env("persisted-queries", "PERSISTED_QUERIES", "", "persisted-query manifest (Apollo or Relay JSON format)")
 	metrics := env("metrics-addr", "METRICS_ADDR", "", "serve /metrics on this address (e.g. :9090) instead of the main port")
 	unreachable := env("ready-unreachable-after", "READY_UNREACHABLE_AFTER", "30s", "/readyz answers 503 once KooDrive has not answered for this long")
@@ -106,6 +108,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		},
 		Introspection:        p.boolean("INTROSPECTION", *introspection),
 		PersistedQueriesOnly: p.boolean("PERSISTED_QUERIES_ONLY", *pqOnly),
+		PersistedAudit:       p.boolean("PERSISTED_QUERIES_AUDIT", *pqAudit),
 		PersistedQueries:     *pqFile,
 		MetricsAddr:          *metrics,
 		LogFormat:            *logFormat,
@@ -120,8 +123,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 			cfg.CORSAllowedOrigins = append(cfg.CORSAllowedOrigins, o)
 		}
 	}
-	if cfg.PersistedQueriesOnly && cfg.PersistedQueries == "" {
-		p.errs = append(p.errs, errors.New("PERSISTED_QUERIES_ONLY needs a PERSISTED_QUERIES manifest"))
+	if (cfg.PersistedQueriesOnly || cfg.PersistedAudit) && cfg.PersistedQueries == "" {
+		p.errs = append(p.errs, errors.New("PERSISTED_QUERIES_ONLY and PERSISTED_QUERIES_AUDIT need a PERSISTED_QUERIES manifest"))
+	}
+	if cfg.PersistedQueriesOnly && cfg.PersistedAudit {
+		p.errs = append(p.errs, errors.New("PERSISTED_QUERIES_AUDIT is the step before PERSISTED_QUERIES_ONLY: set one"))
 	}
 	cfg.RateLimit = p.rate("RATE_LIMIT", *rateLimit)
 	cfg.KooDriveRateLimit = p.rate("KOODRIVE_RATE_LIMIT", *kdRateLimit)

@@ -30,6 +30,7 @@ type metrics struct {
 	redisFallbacks  *prometheus.CounterVec
 	rateLimited     *prometheus.CounterVec
 	fieldUsage      *prometheus.CounterVec
+	outsideManifest prometheus.Counter
 	redisUp         prometheus.Gauge
 	redisOnce       sync.Once
 	operations      boundedLabels
@@ -52,8 +53,9 @@ func newMetrics(inFlight func() float64) *metrics {
 	m.redisFallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fleet_redis_fallbacks_total", Help: "Redis calls that failed, or were not tried while Redis was down, so the replica used its local state, by operation."}, []string{"op"})
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rate_limited_total", Help: "Refusals by rate limit: caller (an operation over its caller's RATE_LIMIT: HTTP 429), koodrive (a call with no slot under KOODRIVE_RATE_LIMIT in time)."}, []string{"reason"})
 	m.fieldUsage = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "graphql_field_usage_total", Help: "Operations run that select a schema field, by type and field (introspection not counted): when a deprecated field is no longer asked for."}, []string{"type", "field"})
+	m.outsideManifest = prometheus.NewCounter(prometheus.CounterOpts{Name: "persisted_queries_outside_manifest_total", Help: "Operations that ran under PERSISTED_QUERIES_AUDIT though the manifest does not list them: what PERSISTED_QUERIES_ONLY would refuse."})
 	m.redisUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "fleet_redis_up", Help: "1 while the fleet's Redis answers, 0 while the replica works from its local state (absent without REDIS_URL)."})
-	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState, m.clockOffset, m.clockRetries, m.holds, m.redisFallbacks, m.rateLimited, m.fieldUsage,
+	for _, c := range []prometheus.Collector{m.requests, m.requestSeconds, m.errors, m.upstreamCalls, m.upstreamSeconds, m.batchSize, m.cacheLookups, m.breakerState, m.clockOffset, m.clockRetries, m.holds, m.redisFallbacks, m.rateLimited, m.fieldUsage, m.outsideManifest,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "http_requests_in_flight", Help: "HTTP requests being served."}, inFlight),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -84,6 +86,7 @@ func (m *metrics) Request(operation, outcome string, d time.Duration, traceID st
 
 func (m *metrics) Error(code string)         { m.errors.WithLabelValues(code).Inc() }
 func (m *metrics) RateLimited(reason string) { m.rateLimited.WithLabelValues(reason).Inc() }
+func (m *metrics) OutsideManifest()          { m.outsideManifest.Inc() }
 func (m *metrics) FieldUsed(typeName, field string) {
 	m.fieldUsage.WithLabelValues(typeName, field).Inc()
 }

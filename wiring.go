@@ -46,15 +46,22 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, inFlight func()
 		}
 	}()
 	opts := gqlhttp.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection, CacheMaxAge: cfg.CacheMaxAge}
-	if cfg.PersistedQueriesOnly {
-		manifest, err := os.ReadFile(cfg.PersistedQueries)
+	if cfg.PersistedQueriesOnly || cfg.PersistedAudit {
+		raw, err := os.ReadFile(cfg.PersistedQueries)
 		if err != nil {
 			return nil, fmt.Errorf("PERSISTED_QUERIES: %w", err)
 		}
-		if opts.PersistedQueries, err = gqlhttp.ParseManifest(manifest); err != nil {
+		manifest, err := gqlhttp.ParseManifest(raw)
+		if err != nil {
 			return nil, err
 		}
-		log.Info("persisted queries only", "operations", len(opts.PersistedQueries))
+		if cfg.PersistedQueriesOnly {
+			opts.PersistedQueries = manifest
+			log.Info("persisted queries only", "operations", len(manifest))
+		} else {
+			opts.AuditPersisted = manifest
+			log.Info("persisted queries audited: operations outside the manifest run, and are logged", "operations", len(manifest))
+		}
 	}
 	if cfg.KooDriveBaseURL == "" {
 		upstream, err := startDemoUpstream()

@@ -18,6 +18,10 @@ func (r *Resolver) ExecutableSchema() graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()})
 }
 
+// Schema is the schema served, as parsed (without @defer), for tools that validate
+// operations against it.
+func Schema() *ast.Schema { return parsedSchema }
+
 // upstreamCallCost is what a field that may call KooDrive adds to an operation's
 // estimated cost; every field costs 1, and a connection multiplies its selection by
 // `first`, as every edge is resolved.

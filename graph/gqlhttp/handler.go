@@ -31,6 +31,10 @@ type Options struct {
 	// PersistedQueries, when set, is the safelist (by sha256, from ParseManifest): no
 	// other operation is accepted, and automatic persisted queries are off.
 	PersistedQueries map[string]string
+	// AuditPersisted, when set (and PersistedQueries is not), is a manifest whose
+	// operations are the only ones expected: the others still run, and are logged and
+	// counted (rolling a safelist out).
+	AuditPersisted map[string]string
 	// SharedQueries, in a fleet, is the register of automatic persisted queries every
 	// replica shares; nil keeps them in this process.
 	SharedQueries SharedQueries
@@ -83,6 +87,9 @@ func New(r *graph.Resolver, log *slog.Logger, opts Options) http.Handler {
 		srv.Use(safelist{byHash: opts.PersistedQueries}) // and no APQ: it would register anything
 	} else {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: newAPQCache(apqCacheSize, opts.SharedQueries)})
+		if opts.AuditPersisted != nil {
+			srv.Use(auditList{byHash: opts.AuditPersisted, log: log, observer: opts.Observer})
+		}
 	}
 	// The shape check walks within a budget, so it runs before the complexity walk.
 	srv.Use(shapeLimit{limits: opts.Limits})

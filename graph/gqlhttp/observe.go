@@ -27,6 +27,9 @@ type Observer interface {
 	RateLimited(reason string)
 	// FieldUsed reports a schema field an operation run selects, once per operation.
 	FieldUsed(typeName, field string)
+	// OutsideManifest reports an operation that ran in audit mode though the
+	// persisted-query manifest does not list it.
+	OutsideManifest()
 }
 
 type noObserver struct{}
@@ -35,6 +38,7 @@ func (noObserver) Request(string, string, time.Duration, string) {}
 func (noObserver) Error(string)                                  {}
 func (noObserver) RateLimited(string)                            {}
 func (noObserver) FieldUsed(string, string)                      {}
+func (noObserver) OutsideManifest()                              {}
 
 // requestRecord gathers, while a request runs, what its log line and metrics say.
 type requestRecord struct {

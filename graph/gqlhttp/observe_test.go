@@ -24,6 +24,7 @@ type fakeObserver struct {
 	batches  []int
 	limited  int
 	fields   map[string]int
+	outside  int
 }
 
 func (o *fakeObserver) Request(op, outcome string, _ time.Duration, _ string) {
@@ -51,6 +52,12 @@ func (o *fakeObserver) FieldUsed(typeName, field string) {
 		o.fields = map[string]int{}
 	}
 	o.fields[typeName+"."+field]++
+}
+
+func (o *fakeObserver) OutsideManifest() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.outside++
 }
 
 func (o *fakeObserver) UserBatch(n int) {

@@ -7,13 +7,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/koodrive/facade/graph"
+	"github.com/koodrive/facade/koodrive"
 )
 
 // ParseManifest reads a persisted-query manifest in the formats Apollo and Relay tools
@@ -141,4 +149,64 @@ func (c *apqCache) Add(ctx context.Context, hash, query string) {
 	if c.shared != nil {
 		c.shared.AddQuery(ctx, hash, query)
 	}
+}
+
+// auditList lets every operation run, and reports those outside the manifest: the way
+// to roll a safelist out, seeing what would break before enforcing it. It logs the
+// operation's name and hash, never its text or variables.
+type auditList struct {
+	byHash   map[string]string
+	log      *slog.Logger
+	observer Observer
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = auditList{}
+
+func (auditList) ExtensionName() string                   { return "SafelistAudit" }
+func (auditList) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (a auditList) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	hash := persistedQueryHash(p.Extensions)
+	if p.Query != "" {
+		hash = queryHash(p.Query)
+	}
+	if _, listed := a.byHash[hash]; listed || hash == "" {
+		return nil
+	}
+	a.observer.OutsideManifest()
+	a.log.WarnContext(ctx, "operation outside the persisted-query manifest (audit: it ran)",
+		"operation", operationLabel(p.OperationName), "sha256", hash, "x_traceid", koodrive.CallerFrom(ctx).TraceID)
+	return nil
+}
+
+// operationLabel is a client's operation name fit for a log line: a GraphQL name, or
+// nothing.
+func operationLabel(name string) string {
+	if graphqlName.MatchString(name) {
+		return name
+	}
+	return ""
+}
+
+var graphqlName = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,99}$`)
+
+// ValidateManifest checks every operation of a manifest against the schema served; each
+// problem names the operation and what is wrong.
+func ValidateManifest(byHash map[string]string) []string {
+	schema := graph.Schema()
+	var problems []string
+	for _, hash := range slices.Sorted(maps.Keys(byHash)) {
+		name := hash[:min(12, len(hash))]
+		if doc, err := parser.ParseQuery(&ast.Source{Input: byHash[hash]}); err == nil && len(doc.Operations) > 0 && doc.Operations[0].Name != "" {
+			name = doc.Operations[0].Name
+		}
+		_, errs := gqlparser.LoadQuery(schema, byHash[hash])
+		for _, e := range errs {
+			problems = append(problems, fmt.Sprintf("operation %s: %s", name, e.Message))
+		}
+	}
+	return problems
 }

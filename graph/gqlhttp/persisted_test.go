@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -160,5 +161,53 @@ func TestParseManifest(t *testing.T) {
 		if _, err := ParseManifest([]byte(bad)); err == nil {
 			t.Fatalf("%s manifest accepted", name)
 		}
+	}
+}
+
+// TestAuditMode: with a manifest audited, a listed operation runs quietly; one outside
+// it runs too, and is logged by name and hash (never its text or variables) and counted.
+func TestAuditMode(t *testing.T) {
+	obs := &fakeObserver{}
+	listed := map[string]string{queryHash(viewerName): viewerName}
+	e := newEnv(t, envOptions{edge: Options{AuditPersisted: listed, Observer: obs}})
+	e.MustDo(t, viewerName, nil)
+	const outside = `query Stranger($id: ID!) { node(id: $id) { id } viewer { userId } }`
+	errs, raw := e.Do(t, outside, nil, append(e.As(), client.Var("id", "c2VjcmV0LXZhcmlhYmxl"))...)
+	if len(errs) != 1 || !strings.Contains(raw, `"userId"`) { // ran: node's id is refused, viewer answers
+		t.Fatalf("outside the manifest: %s", raw)
+	}
+	logs := e.Logs.String()
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.outside != 1 || strings.Count(logs, "outside the persisted-query manifest") != 1 ||
+		!strings.Contains(logs, `"operation":"Stranger"`) || !strings.Contains(logs, queryHash(outside)) {
+		t.Fatalf("%d counted; logs:\n%s", obs.outside, logs)
+	}
+	if strings.Contains(logs, "node(id") || strings.Contains(logs, "c2VjcmV0LXZhcmlhYmxl") {
+		t.Fatalf("the text or a variable reached the log:\n%s", logs)
+	}
+}
+
+// TestShippedManifestsValidate: every persisted-query manifest the repository ships
+// parses and its operations validate against the current schema; a failure names the
+// operation and the error.
+func TestShippedManifestsValidate(t *testing.T) {
+	files := []string{"../../web/relay/persisted-queries.json", "../../docs/examples/mobile-persisted-query-manifest.json"}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifest, err := ParseManifest(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, problem := range ValidateManifest(manifest) {
+			t.Errorf("%s: %s", f, problem)
+		}
+	}
+	broken := map[string]string{queryHash(`query Old { viewer { nickname } }`): `query Old { viewer { nickname } }`}
+	if problems := ValidateManifest(broken); len(problems) != 1 || !strings.Contains(problems[0], "Old") || !strings.Contains(problems[0], "nickname") {
+		t.Fatalf("an operation that no longer validates: %v", problems)
 	}
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Compiles the explorer's operations, written for Relay (src/), against the facade's
 # schema with relay-compiler, then checks in its validate mode that nothing is left
-# pending. A schema change that breaks a Relay client fails here. Everything it writes
-# is ignored by git: the artifacts and Relay's persisted-query manifest
-# (__generated__/persisted-queries.json, {"<sha256>": "<text>"}, the format the facade's
-# PERSISTED_QUERIES accepts), and schema.graphql.
+# pending. A schema change that breaks a Relay client fails here. What it writes is
+# ignored by git (the artifacts, schema.graphql), except that Relay's persisted-query
+# manifest ({"<sha256>": "<text>"}, the format the facade's PERSISTED_QUERIES accepts) is
+# kept in relay/persisted-queries.json: it must be what relay-compiler makes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,4 +17,8 @@ echo '{}' >relay/__generated__/persisted-queries.json # persistConfig needs the 
 
 node_modules/.bin/relay-compiler --output quiet-with-errors
 node_modules/.bin/relay-compiler --validate --output quiet-with-errors
-echo "relay-compiler: $(ls relay/__generated__/*.graphql.js | wc -l) artifacts, schema and operations valid"
+if ! cmp -s relay/__generated__/persisted-queries.json relay/persisted-queries.json; then
+	echo "relay/persisted-queries.json is not what relay-compiler makes: cp relay/__generated__/persisted-queries.json relay/" >&2
+	exit 1
+fi
+echo "relay-compiler: $(ls relay/__generated__/*.graphql.js | wc -l) artifacts, schema and operations valid, the manifest current"
