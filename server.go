@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/cors"
 
 	"github.com/koodrive/facade/koodrive"
@@ -82,7 +81,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 
 	var shuttingDown atomic.Bool
 	mux := http.NewServeMux()
-	mux.Handle("/", gzhttp.GzipHandler(newMux(cfg, f.api, f.demoCaller)))
+	mux.Handle("/", gzipped(newMux(cfg, f.api, f.demoCaller)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		switch {

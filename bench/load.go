@@ -25,7 +25,7 @@ func newLoadClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 64
-	// No Accept-Encoding: the facade would gzip (gzhttp) and the floor would not, and
+	// No Accept-Encoding: the facade would gzip (compress.go) and the floor would not, and
 	// the comparison is of the work behind the answer, not of compression.
 	t.DisableCompression = true
 	return &http.Client{Transport: t, Timeout: 20 * time.Second}

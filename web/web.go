@@ -217,7 +217,7 @@ func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 	body, tag := a.body, a.etag
 	if a.gzipped != nil {
 		w.Header().Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header) {
+		if AcceptsGzip(r.Header) {
 			body, tag = a.gzipped, a.gzipEtag
 			w.Header().Set("Content-Encoding", "gzip")
 		}
@@ -227,8 +227,8 @@ func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
-// acceptsGzip reads Accept-Encoding for gzip (or *) with a weight above zero.
-func acceptsGzip(h http.Header) bool {
+// AcceptsGzip reads Accept-Encoding for gzip (or *) with a weight above zero.
+func AcceptsGzip(h http.Header) bool {
 	for _, part := range strings.Split(strings.Join(h.Values("Accept-Encoding"), ","), ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if coding = strings.TrimSpace(coding); coding != "gzip" && coding != "*" {

@@ -144,7 +144,7 @@ func (c *httpCache) notModified(w http.ResponseWriter, r *http.Request, data []b
 	tag := `W/"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 	h := w.Header()
 	h.Set("ETag", tag)
-	h.Set("Vary", varyOn)
+	h.Add("Vary", varyOn)
 	if c.maxAge > 0 {
 		h.Set("Cache-Control", "private, max-age="+strconv.Itoa(int(c.maxAge.Seconds())))
 	} else {
