@@ -32,7 +32,8 @@ func complexity() ComplexityRoot {
 	var c ComplexityRoot
 	c.Query.Viewer = func(child int) int { return upstreamCallCost + child }
 	c.Query.User = func(child int, _ string) int { return upstreamCallCost + child }
-	c.Query.Node = func(child int, _ string) int { return upstreamCallCost + child }
+	// A user is one call; a user group is looked for in up to the page bound's pages.
+	c.Query.Node = func(child int, _ string) int { return upstreamCallCost*defaultMaxUpstreamPages + child }
 	c.Query.UserGroups = func(child int, first *int, _, _ *string, _ *model.UserGroupSourceType) int {
 		n := defaultFirst
 		if first != nil && *first > 0 {
@@ -45,8 +46,8 @@ func complexity() ComplexityRoot {
 }
 
 // MaxCalls is the most KooDrive calls the operation can make: one for each field with a
-// resolver (viewer, user, node, owner), and for userGroups every upstream page it may
-// read, its selection counted once per edge of `first`. Coalescing and caching make the
+// resolver (viewer, user, owner), for node the pages a user group's refetch may read, and
+// for userGroups every upstream page it may read, its selection counted once per edge of `first`. Coalescing and caching make the
 // actual count lower; introspection makes none. The rate limit charges this before
 // execution and refunds the difference after.
 func (r *Resolver) MaxCalls(oc *graphql.OperationContext) int {
@@ -85,6 +86,8 @@ func (r *Resolver) maxCalls(oc *graphql.OperationContext, typeName string, sel a
 		}
 		each := times
 		switch coord := coordinate(typeName, f.Name); {
+		case coord == "query.node": // a user group's refetch reads up to the page bound
+			calls += times * r.opts.MaxUpstreamPages
 		case coord == "query.usergroups":
 			calls += times * r.opts.MaxUpstreamPages
 			each = times * firstOf(f.ArgumentMap(oc.Variables))

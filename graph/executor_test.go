@@ -342,7 +342,7 @@ func TestMaxCalls(t *testing.T) {
 	for query, want := range map[string]int{
 		`{ viewer { name } }`:                                    1,
 		`{ viewer { name } a: user(userId: "1") { name } }`:      2,
-		`{ node(id: "x") { id } }`:                               1,
+		`{ node(id: "x") { id } }`:                               10, // a group's refetch: up to 10 pages
 		`{ userGroups { totalCount } }`:                          10, // at most 10 pages
 		`{ userGroups(first: 30) { nodes { owner { name } } } }`: 40, // + an owner per edge
 		`{ userGroups(first: 5) { edges { node { owner { name } } } nodes { owner { userId } } } }`:  20,

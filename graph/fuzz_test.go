@@ -120,7 +120,7 @@ func FuzzParseGlobalID(f *testing.F) {
 				t.Fatalf("ParseGlobalID(%q) = %q, %q, %v", id, gotType, gotLocal, err)
 			}
 		} else {
-			if len(id) > 128 || gotType == "" || gotLocal == "" || strings.Contains(gotType, ":") {
+			if len(id) > model.MaxGlobalIDLen || gotType == "" || gotLocal == "" || strings.Contains(gotType, ":") {
 				t.Fatalf("ParseGlobalID(%q) accepted %q, %q", id, gotType, gotLocal)
 			}
 			again := model.NewGlobalID(gotType, gotLocal)
@@ -135,9 +135,9 @@ func FuzzParseGlobalID(f *testing.F) {
 		made := model.NewGlobalID(typeName, localID)
 		t2, l2, err := model.ParseGlobalID(made)
 		switch {
-		case len(made) > 128 && err == nil:
+		case len(made) > model.MaxGlobalIDLen && err == nil:
 			t.Fatalf("ParseGlobalID accepted %d bytes", len(made))
-		case len(made) <= 128 && (err != nil || t2 != typeName || l2 != localID):
+		case len(made) <= model.MaxGlobalIDLen && (err != nil || t2 != typeName || l2 != localID):
 			t.Fatalf("NewGlobalID(%q, %q) = %q parses to %q, %q, %v", typeName, localID, made, t2, l2, err)
 		}
 	})

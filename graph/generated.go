@@ -416,8 +416,11 @@ type Query {
   user(userId: ID!): User
 
   """
-  Refetches an object by its global ` + "`" + `id` + "`" + `. Users only: KooDrive has no endpoint that reads
-  a single user group.
+  Refetches an object by its global ` + "`" + `id` + "`" + `: a User, or a UserGroup the caller still joins.
+  KooDrive has no endpoint that reads one group, so a group is looked for in the caller's
+  list, by the name and source type its id carries, in at most 10 upstream pages; a group
+  not found there is ` + "`" + `null` + "`" + ` with NOT_FOUND. Group ids made before they carried this are
+  BAD_USER_INPUT.
   """
   node(id: ID!): Node
 

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 
 	"github.com/koodrive/facade/graph/model"
 	"github.com/koodrive/facade/koodrive"
@@ -28,13 +29,22 @@ func (r *queryResolver) User(ctx context.Context, userID string) (*model.User, e
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	typeName, localID, err := model.ParseGlobalID(id)
-	if err != nil || (typeName == model.TypeUser && !koodrive.IsID(localID)) {
+	switch {
+	case err != nil || (typeName == model.TypeUser && !koodrive.IsID(localID)):
+		return nil, badInput("id is not a global id made by this API")
+	case typeName == model.TypeUser:
+		return r.userByID(ctx, localID)
+	case typeName != model.TypeUserGroup:
 		return nil, badInput("id is not a global id made by this API")
 	}
-	if typeName != model.TypeUser {
-		return nil, badInput("only User ids can be refetched: KooDrive cannot read a single %s", typeName)
+	key, err := model.ParseGroupKey(localID)
+	switch {
+	case errors.Is(err, model.ErrOldGroupID):
+		return nil, badInput("this user group id predates refetching; read the group's id again from userGroups")
+	case err != nil:
+		return nil, badInput("id is not a global id made by this API")
 	}
-	return r.userByID(ctx, localID)
+	return r.groupByKey(ctx, key)
 }
 
 // UserGroups is the resolver for the userGroups field.

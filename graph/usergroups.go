@@ -93,7 +93,7 @@ func (r *Resolver) listUserGroups(ctx context.Context, a userGroupsArgs) (*model
 		for i := from; i < to; i++ {
 			conn.Edges = append(conn.Edges, &model.UserGroupEdge{
 				Cursor: encodeCursor(edgePosition(filter, pos.Upstream, size, i, page)),
-				Node:   toGraphUserGroup(page.Groups[i]),
+				Node:   toGraphUserGroup(page.Groups[i], a.source),
 			})
 		}
 		if to < len(page.Groups) {
@@ -142,11 +142,36 @@ func ownerIDs(groups []koodrive.UserGroup) []string {
 	return ids
 }
 
-func toGraphUserGroup(g koodrive.UserGroup) *model.UserGroup {
+func toGraphUserGroup(g koodrive.UserGroup, source koodrive.SourceType) *model.UserGroup {
 	return &model.UserGroup{
 		GroupID: g.ID, Name: g.GroupName, OwnerID: g.OwnerID,
-		CreatedTime: g.CreatedTime, UpdatedTime: g.UpdatedTime,
+		CreatedTime: g.CreatedTime, UpdatedTime: g.UpdatedTime, SourceType: int(source),
 	}
+}
+
+// groupByKey finds a user group again for node(id:): in the caller's list, filtered by
+// the group's name and source type, reading at most MaxUpstreamPages pages. A group the
+// caller no longer joins, or that the bound does not reach, is NOT_FOUND.
+func (r *Resolver) groupByKey(ctx context.Context, key model.GroupKey) (*model.UserGroup, error) {
+	source := koodrive.SourceType(key.SourceType)
+	cursor := ""
+	for range r.opts.MaxUpstreamPages {
+		page, err := r.kd.ListUserGroups(ctx, koodrive.ListUserGroupsParams{
+			PageSize: koodrive.MaxPageSize, PageCursor: cursor, GroupName: key.Name, SourceType: source,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.Groups {
+			if g.ID == key.GroupID {
+				return toGraphUserGroup(g, source), nil
+			}
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	return nil, &userError{code: CodeNotFound, msg: "no such user group among the caller's"}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
 
 	"github.com/koodrive/facade/graph/internal/gqltest"
+	"github.com/koodrive/facade/graph/model"
 )
 
 type groupPage struct {
@@ -228,5 +230,84 @@ func TestMisbehavingUpstreamIsBounded(t *testing.T) {
 	p = e.page(t, 10, info.EndCursor, "USER_GROUP", "")
 	if len(p.UserGroups.Edges) != 1 || p.UserGroups.PageInfo.HasNextPage {
 		t.Fatalf("after resuming: %+v", p.UserGroups)
+	}
+}
+
+// TestGroupRefetch: a group's id finds it again through node(id:), by the list endpoint
+// filtered by its name, counted; a group the caller no longer joins is null with
+// NOT_FOUND; old and garbled ids are BAD_USER_INPUT, with no call.
+func TestGroupRefetch(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var page struct {
+		UserGroups struct {
+			Nodes []struct{ ID, GroupID, Name string }
+		}
+	}
+	e.MustDo(t, `{ userGroups(first: 30, sourceType: GROUP) { nodes { id groupId name } } }`, &page)
+	for _, g := range []int{0, 7, 29} {
+		want := page.UserGroups.Nodes[g]
+		before := e.Up.Path(groupsPath)
+		var got struct {
+			Node *struct {
+				GroupID, Name string
+				Owner         struct{ UserID string }
+			}
+		}
+		e.MustDo(t, `query($id: ID!) { node(id: $id) { ... on UserGroup { groupId name owner { userId } } } }`, &got, client.Var("id", want.ID))
+		if got.Node == nil || got.Node.GroupID != want.GroupID || got.Node.Name != want.Name || got.Node.Owner.UserID == "" {
+			t.Fatalf("refetch of %+v: %+v", want, got.Node)
+		}
+		if calls := e.Up.Path(groupsPath) - before; calls < 1 || calls > 10 {
+			t.Fatalf("%d group pages read for one refetch, want 1..10", calls)
+		}
+	}
+
+	// A group the caller does not join: null, NOT_FOUND.
+	var missing struct{ Node *struct{ ID string } }
+	gone := model.UserGroup{GroupID: "999999999", Name: page.UserGroups.Nodes[0].Name, SourceType: 0}
+	errs, raw := e.Do(t, `query($id: ID!) { node(id: $id) { id } }`, &missing, append(e.As(), client.Var("id", gone.ID()))...)
+	if len(errs) != 1 || errs[0].Code() != CodeNotFound || missing.Node != nil || !strings.Contains(raw, `"node":null`) {
+		t.Fatalf("a group the caller does not join: %s", raw)
+	}
+
+	before := e.Up.Calls()
+	for id, code := range map[string]string{
+		model.NewGlobalID(model.TypeUserGroup, "1407237551361847826"): CodeBadUserInput, // the old format
+		model.NewGlobalID(model.TypeUserGroup, "v2:7:1:name"):         CodeBadUserInput, // no such source type
+		model.NewGlobalID(model.TypeUserGroup, "v3:0:1:name"):         CodeBadUserInput,
+		model.NewGlobalID(model.TypeUserGroup, "v2:0::name"):          CodeBadUserInput,
+		model.NewGlobalID("Team", "v2:0:1:name"):                      CodeBadUserInput,
+	} {
+		errs, raw := e.Do(t, `query($id: ID!) { node(id: $id) { id } }`, nil, append(e.As(), client.Var("id", id))...)
+		if len(errs) != 1 || errs[0].Code() != code {
+			t.Errorf("%s: %s", id, raw)
+		}
+		if strings.Contains(raw, "INTERNAL") {
+			t.Errorf("%s: %s", id, raw)
+		}
+	}
+	if e.Up.Calls() != before {
+		t.Fatalf("%d upstream calls for refused ids", e.Up.Calls()-before)
+	}
+}
+
+// TestGroupRefetchIsBounded: when every page holds other groups and says more follow,
+// the refetch stops at the page bound: NOT_FOUND after exactly that many pages.
+func TestGroupRefetchIsBounded(t *testing.T) {
+	e := newEnv(t, envOptions{graph: Options{MaxUpstreamPages: 3}})
+	var pages atomic.Int64
+	e.Up.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/usergroups") {
+			return false
+		}
+		pages.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"code":0,"msg":"OK","total":1000,"userGroupList":[{"id":"1","groupName":"Team","ownerId":"2"}],"nextCursor":"more"}`))
+		return true
+	})
+	id := model.UserGroup{GroupID: "42", Name: "Team", SourceType: 1}.ID()
+	errs, raw := e.Do(t, `query($id: ID!) { node(id: $id) { id } }`, nil, append(e.As(), client.Var("id", id))...)
+	if len(errs) != 1 || errs[0].Code() != CodeNotFound || pages.Load() != 3 {
+		t.Fatalf("%d pages read (bound 3): %s", pages.Load(), raw)
 	}
 }

@@ -28,10 +28,15 @@ type UserGroup struct {
 	OwnerID     string
 	CreatedTime *time.Time
 	UpdatedTime *time.Time
+	SourceType  int // the upstream sourceType it was listed under, for its refetch key
 }
 
-func (UserGroup) IsNode()         {}
-func (g UserGroup) ID() string    { return NewGlobalID(TypeUserGroup, g.GroupID) }
+func (UserGroup) IsNode() {}
+
+// ID carries what node(id:) needs to find the group again (GroupKey).
+func (g UserGroup) ID() string {
+	return NewGlobalID(TypeUserGroup, GroupKey{GroupID: g.GroupID, SourceType: g.SourceType, Name: g.Name}.localID())
+}
 func (g UserGroup) GetID() string { return g.ID() }
 
 // UserGroupConnection is one Relay page of user groups.
