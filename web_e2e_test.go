@@ -251,7 +251,7 @@ func TestRelayCompiler(t *testing.T) {
 		name, _, _ := strings.Cut(strings.TrimPrefix(text, "query "), "(")
 		byName[strings.Fields(name)[0]] = hash
 	}
-	for _, name := range []string{"ViewerQuery", "GroupListQuery", "GroupListPaginationQuery", "OwnerRefetchQuery"} {
+	for _, name := range []string{"ViewerQuery", "GroupListQuery", "GroupListPaginationQuery", "OwnerRefetchQuery", "GroupRowRefetchQuery"} {
 		if byName[name] == "" {
 			t.Fatalf("manifest lacks %s: %v", name, byName)
 		}
@@ -264,6 +264,7 @@ func TestRelayCompiler(t *testing.T) {
 	up := seededDemo()
 	var ids []string
 	var ownerID string
+	var group struct{ ID, GroupID, Name string }
 	vars := map[string]any{"count": 50, "sourceType": "USER_GROUP"}
 	for page := 0; ; page++ {
 		if page == 20 {
@@ -274,8 +275,8 @@ func TestRelayCompiler(t *testing.T) {
 				UserGroups struct {
 					Edges []struct {
 						Node struct {
-							GroupID string
-							Owner   struct{ ID string }
+							ID, GroupID, Name string
+							Owner             struct{ ID string }
 						}
 					}
 					PageInfo struct {
@@ -293,6 +294,7 @@ func TestRelayCompiler(t *testing.T) {
 		for _, e := range res.Data.UserGroups.Edges {
 			ids = append(ids, e.Node.GroupID)
 			ownerID = e.Node.Owner.ID
+			group.ID, group.GroupID, group.Name = e.Node.ID, e.Node.GroupID, e.Node.Name
 		}
 		if !res.Data.UserGroups.PageInfo.HasNextPage {
 			break
@@ -310,6 +312,18 @@ func TestRelayCompiler(t *testing.T) {
 	getPersisted(t, base, byName["OwnerRefetchQuery"], map[string]any{"id": ownerID}, &owner)
 	if owner.Data.Node.ID != ownerID || owner.Data.Node.Name == "" {
 		t.Fatalf("OwnerRefetchQuery: %+v", owner)
+	}
+
+	// @refetchable on the group: the last group of the list comes back by its id.
+	var refetched struct {
+		Data struct {
+			Node struct{ ID, GroupID, Name string }
+		}
+		Errors []any
+	}
+	getPersisted(t, base, byName["GroupRowRefetchQuery"], map[string]any{"id": group.ID}, &refetched)
+	if got := refetched.Data.Node; len(refetched.Errors) > 0 || got.ID != group.ID || got.GroupID != group.GroupID || got.Name != group.Name {
+		t.Fatalf("GroupRowRefetchQuery for %+v: %+v", group, refetched)
 	}
 }
 

@@ -1,9 +1,10 @@
 // One row. The owner is its own fragment: when it failed to load it is null, with the
-// error at its path, and the row still renders.
+// error at its path, and the row still renders. @refetchable: Relay refetches the row
+// through Query.node, which finds the group again in the caller's list.
 import { graphql } from 'react-relay';
 
 export const groupRowFragment = graphql`
-  fragment GroupRow_group on UserGroup {
+  fragment GroupRow_group on UserGroup @refetchable(queryName: "GroupRowRefetchQuery") {
     groupId
     name
     createdTime
