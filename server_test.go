@@ -23,6 +23,13 @@ import (
 // startServer runs the real server on a free port until the test ends.
 func startServer(t *testing.T, configure func(*config)) string {
 	t.Helper()
+	base, _ := startServerWithLogs(t, configure)
+	return base
+}
+
+// startServerWithLogs is startServer, with the server's logs.
+func startServerWithLogs(t *testing.T, configure func(*config)) (string, *demo.LogBuffer) {
+	t.Helper()
 	cfg, err := parseConfig(nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +56,7 @@ func startServer(t *testing.T, configure func(*config)) string {
 		}
 		assertNoSecrets(t, logs.String())
 	})
-	return "http://" + strings.Replace(addr, "[::]", "127.0.0.1", 1)
+	return "http://" + strings.Replace(addr, "[::]", "127.0.0.1", 1), logs
 }
 
 // assertNoSecrets fails when a full run's logs hold a token, a mobile number or a

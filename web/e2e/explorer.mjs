@@ -9,6 +9,8 @@
 //     "ownerErrors": {"<groupId>": "<extensions.code>"}   (optional: rows that must show an error)
 //     "filtered": {"groupName": "...", "sourceType": "GROUP", "groupIds": [...]}   (optional)
 //     "headers": {...}   (optional: sent with every request, as a gateway in front would)
+//     "reloads": n   (optional: reload the page n times at the end, each time until its
+//                    first rows show: Chromium's HTTP cache revalidates the GET queries)
 //   }
 import fs from 'node:fs';
 import { deadline, fail, openPage } from './lib.mjs';
@@ -43,6 +45,11 @@ try {
     checkRows(await loadAll(page, groupIds.length), groupIds, {});
   }
 
+  for (let i = 0; i < (expect.reloads ?? 0); i++) {
+    await page.reload();
+    await page.getByTestId('viewer').waitFor();
+    await page.getByTestId('group-row').first().waitFor();
+  }
   checkPersistedQueries(run.requests);
   await run.verify();
   console.log(
