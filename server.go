@@ -106,17 +106,23 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready chan<- string)
 		metricsMux.Handle("GET /metrics", m.handler())
 		listeners = append(listeners, listener{newServer(cfg, metricsMux), cfg.MetricsAddr, "/metrics"})
 	}
-	errc := make(chan error, len(listeners))
+	// Every address listens before any is announced: ready means all of them answer.
+	lns := make([]net.Listener, len(listeners))
 	for i, l := range listeners {
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
+		if lns[i], err = net.Listen("tcp", l.addr); err != nil {
+			for _, ln := range lns[:i] {
+				_ = ln.Close()
+			}
 			return err
 		}
-		log.Info("serving", "url", "http://"+displayAddr(ln.Addr())+"/", "what", l.what)
-		if ready != nil && i == 0 {
-			ready <- ln.Addr().String()
-		}
-		go func() { errc <- l.srv.Serve(ln) }()
+	}
+	errc := make(chan error, len(listeners))
+	for i, l := range listeners {
+		log.Info("serving", "url", "http://"+displayAddr(lns[i].Addr())+"/", "what", l.what)
+		go func() { errc <- l.srv.Serve(lns[i]) }()
+	}
+	if ready != nil {
+		ready <- lns[0].Addr().String()
 	}
 	select {
 	case err := <-errc:
