@@ -71,7 +71,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	introspection := env("introspection", "INTROSPECTION", "true", "allow introspection and field suggestions; set false in production")
 	pqOnly := env("persisted-queries-only", "PERSISTED_QUERIES_ONLY", "false", "accept only the operations of the persisted-query manifest")
 	pqAudit := env("persisted-queries-audit", "PERSISTED_QUERIES_AUDIT", "false", "with a manifest, let operations outside it run but log and count them (before PERSISTED_QUERIES_ONLY)")
-	pqFile := env("persisted-queries", "PERSISTED_QUERIES", "", "persisted-query manifest (Apollo or Relay JSON format)")
+	pqFile := env("persisted-queries", "PERSISTED_QUERIES", "", "persisted-query manifests, comma-separated (Apollo or Relay JSON format)")
 	metrics := env("metrics-addr", "METRICS_ADDR", "", "serve /metrics on this address (e.g. :9090) instead of the main port")
 	unreachable := env("ready-unreachable-after", "READY_UNREACHABLE_AFTER", "30s", "/readyz answers 503 once KooDrive has not answered for this long")
 	redisURL := env("redis-url", "REDIS_URL", "", "Redis shared by the replicas of a fleet (redis:// or rediss://, password in the URL); empty keeps all state in process")

@@ -8,10 +8,13 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +268,45 @@ func TestAStartThatFailsClosesWhatItStarted(t *testing.T) {
 	err = run(t.Context(), cfg, slog.New(slog.DiscardHandler), nil)
 	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("err %v, want a REDIS_URL error without its password", err)
+	}
+}
+
+// PERSISTED_QUERIES lists one manifest per client; the safelist is their union, and a
+// file that cannot be read or parsed stops the start with its name.
+func TestSeveralManifests(t *testing.T) {
+	files := []string{
+		filepath.Join("web", "explorer", "persisted-query-manifest.json"),
+		filepath.Join("web", "relay", "persisted-queries.json"),
+		filepath.Join("docs", "examples", "mobile-persisted-query-manifest.json"),
+	}
+	want := map[string]string{}
+	for _, f := range files {
+		one, err := loadManifests(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(one) == 0 {
+			t.Fatalf("%s: no operations", f)
+		}
+		maps.Copy(want, one)
+	}
+	all, err := loadManifests(strings.Join(files, ", "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(all, want) {
+		t.Fatalf("union of %d operations, want %d", len(all), len(want))
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"format":"something else"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, paths := range []string{files[0] + "," + bad, files[0] + ",missing.json"} {
+		_, err := loadManifests(paths)
+		name := paths[strings.Index(paths, ",")+1:]
+		if err == nil || !strings.Contains(err.Error(), filepath.Base(name)) {
+			t.Fatalf("%s: error %v, want one naming %s", paths, err, name)
+		}
 	}
 }

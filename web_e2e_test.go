@@ -149,6 +149,30 @@ func TestBrowserExplorer(t *testing.T) {
 	}
 }
 
+// Under PERSISTED_QUERIES_ONLY with the manifest Apollo's tool generates for /explorer
+// (web/build.sh), the page works: its APQ link sends the manifest's hashes, and the
+// facade never needs, nor accepts, an operation's text. With another manifest loaded
+// the page's operations are refused and the script times out waiting for its rows.
+func TestBrowserExplorerPersistedOnly(t *testing.T) {
+	requireTools(t, true)
+	base := startServer(t, func(c *config) {
+		c.PersistedQueriesOnly = true
+		// /explorer's manifest with Relay's, as a deployment serving both clients loads them
+		c.PersistedQueries = filepath.Join("web", "explorer", "persisted-query-manifest.json") + "," +
+			filepath.Join("web", "relay", "persisted-queries.json")
+	})
+	up := seededDemo()
+	expect := writeExpectations(t, map[string]any{
+		"groupIds": up.GroupIDs(up.CallerID(), userGroupSource, ""),
+		"filtered": map[string]any{
+			"groupName":  "platform",
+			"sourceType": "GROUP",
+			"groupIds":   up.GroupIDs(up.CallerID(), plainGroup, "platform"),
+		},
+	})
+	runScript(t, 150*time.Second, "node", "e2e/explorer.mjs", base, expect, artifact(t, "explorer-persisted-only.png"))
+}
+
 // One owner's GET /users/{id} fails: each of that owner's groups shows the error on
 // its row, and every other row its owner.
 func TestBrowserExplorerOwnerFailure(t *testing.T) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/koodrive/facade/fleet"
@@ -47,11 +49,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, inFlight func()
 	}()
 	opts := gqlhttp.Options{RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, DisableIntrospection: !cfg.Introspection, CacheMaxAge: cfg.CacheMaxAge}
 	if cfg.PersistedQueriesOnly || cfg.PersistedAudit {
-		raw, err := os.ReadFile(cfg.PersistedQueries)
-		if err != nil {
-			return nil, fmt.Errorf("PERSISTED_QUERIES: %w", err)
-		}
-		manifest, err := gqlhttp.ParseManifest(raw)
+		manifest, err := loadManifests(cfg.PersistedQueries)
 		if err != nil {
 			return nil, err
 		}
@@ -143,4 +141,23 @@ func limiter(shared *fleet.Redis, name string, r fleet.Rate) interface {
 		return local
 	}
 	return shared.Limiter(name, r, local)
+}
+
+// loadManifests reads PERSISTED_QUERIES: one manifest file, or several separated by
+// commas (one per client: /explorer's, Relay's, a mobile app's), as one safelist.
+func loadManifests(paths string) (map[string]string, error) {
+	all := map[string]string{}
+	for _, path := range strings.Split(paths, ",") {
+		path = strings.TrimSpace(path)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("PERSISTED_QUERIES: %w", err)
+		}
+		manifest, err := gqlhttp.ParseManifest(raw)
+		if err != nil {
+			return nil, fmt.Errorf("PERSISTED_QUERIES %s: %w", path, err)
+		}
+		maps.Copy(all, manifest) // a hash names one text: the same operation in two files is one entry
+	}
+	return all, nil
 }

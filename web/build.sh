@@ -10,3 +10,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 # their binaries inside platform packages; playwright-core downloads nothing).
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 node tools/build.mjs
+# /explorer's persisted-query manifest, by Apollo's own tool: the operations exactly as
+# Apollo Client sends them (__typename added), with the hashes its APQ link sends.
+npx --no-install generate-persisted-query-manifest >/dev/null

@@ -192,7 +192,7 @@ func TestAuditMode(t *testing.T) {
 // parses and its operations validate against the current schema; a failure names the
 // operation and the error.
 func TestShippedManifestsValidate(t *testing.T) {
-	files := []string{"../../web/relay/persisted-queries.json", "../../docs/examples/mobile-persisted-query-manifest.json"}
+	files := []string{"../../web/relay/persisted-queries.json", "../../docs/examples/mobile-persisted-query-manifest.json", "../../web/explorer/persisted-query-manifest.json"}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {

@@ -1,7 +1,8 @@
 import { gql } from '@apollo/client';
 
 // The page's operations. Each is sent as a persisted query: a GET with only its
-// sha256 hash once the server knows it (see client.js).
+// sha256 hash once the server knows it (see client.js). web/build.sh writes their
+// manifest, persisted-query-manifest.json, with Apollo's own tool.
 
 export const VIEWER = gql`
   query ExplorerViewer {
