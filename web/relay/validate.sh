@@ -17,6 +17,8 @@ echo '{}' >relay/__generated__/persisted-queries.json # persistConfig needs the 
 
 node_modules/.bin/relay-compiler --output quiet-with-errors
 node_modules/.bin/relay-compiler --validate --output quiet-with-errors
+# The artifacts are ES modules (eagerEsModules): say so, so Node scripts can import them.
+echo '{ "type": "module" }' >relay/__generated__/package.json
 if ! cmp -s relay/__generated__/persisted-queries.json relay/persisted-queries.json; then
 	echo "relay/persisted-queries.json is not what relay-compiler makes: cp relay/__generated__/persisted-queries.json relay/" >&2
 	exit 1
