@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
+	"github.com/koodrive/facade/koodrive"
 	"github.com/koodrive/facade/koodrive/demo"
 )
 
@@ -92,5 +93,25 @@ func TestNothingCacheableButGETQueriesWithoutErrors(t *testing.T) {
 	e.Handler.ServeHTTP(w, r)
 	if w.Code != 200 || w.Header().Get("ETag") != "" || w.Header().Get("Cache-Control") != "" {
 		t.Fatalf("POST: %d %v", w.Code, w.Header())
+	}
+}
+
+// With the user cache (USER_CACHE_TTL) a revalidated page with its owners costs KooDrive
+// only the group page: the query runs, its owners come from the cache, and the 304
+// still says the answer is current.
+func TestConditionalGETWithUserCacheCostsOnlyTheGroupPage(t *testing.T) {
+	e := newEnv(t, envOptions{koodrive: []koodrive.Option{koodrive.WithUserCache(time.Minute, 1000)}})
+	q := url.Values{"query": {`{ userGroups(first: 20) { nodes { name owner { name } } } }`}}
+	first := getQuery(e, q, nil)
+	if first.Code != 200 || first.Header().Get("ETag") == "" {
+		t.Fatalf("first: %d %v", first.Code, first.Header())
+	}
+	if e.Up.Calls() < 2 {
+		t.Fatalf("the first answer cost %d calls: no owner was read", e.Up.Calls())
+	}
+	calls := e.Up.Calls()
+	again := getQuery(e, q, map[string]string{"If-None-Match": first.Header().Get("ETag")})
+	if again.Code != http.StatusNotModified || e.Up.Calls()-calls != 1 {
+		t.Fatalf("revalidation: %d after %d calls, want 304 after 1 (the group page)", again.Code, e.Up.Calls()-calls)
 	}
 }
