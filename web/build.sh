@@ -13,3 +13,5 @@ node tools/build.mjs
 # /explorer's persisted-query manifest, by Apollo's own tool: the operations exactly as
 # Apollo Client sends them (__typename added), with the hashes its APQ link sends.
 npx --no-install generate-persisted-query-manifest >/dev/null
+# The example mobile app's (docs/examples/mobile/), the same way.
+npx --no-install generate-persisted-query-manifest --config mobile-persisted-query-manifest.config.json >/dev/null
