@@ -128,19 +128,26 @@ func TestBrowserGraphiQL(t *testing.T) {
 	runScript(t, 120*time.Second, "node", "e2e/graphiql.mjs", base, expect, artifact(t, "graphiql.png"))
 }
 
-func TestBrowserExplorer(t *testing.T) {
-	requireTools(t, true)
-	base, logs := startServerWithLogs(t, nil) // demo mode: the page as `go run .` serves it
+// explorerExpectations is what e2e/explorer.mjs checks on the demo's page: every group of
+// the caller, a filtered list, and reloads at the end.
+func explorerExpectations(t *testing.T, reloads int) string {
+	t.Helper()
 	up := seededDemo()
-	expect := writeExpectations(t, map[string]any{
+	return writeExpectations(t, map[string]any{
 		"groupIds": up.GroupIDs(up.CallerID(), userGroupSource, ""),
 		"filtered": map[string]any{
 			"groupName":  "platform",
 			"sourceType": "GROUP",
 			"groupIds":   up.GroupIDs(up.CallerID(), plainGroup, "platform"),
 		},
-		"reloads": 2,
+		"reloads": reloads,
 	})
+}
+
+func TestBrowserExplorer(t *testing.T) {
+	requireTools(t, true)
+	base, logs := startServerWithLogs(t, nil) // demo mode: the page as `go run .` serves it
+	expect := explorerExpectations(t, 2)
 	runScript(t, 150*time.Second, "node", "e2e/explorer.mjs", base, expect, artifact(t, "explorer.png"))
 	// Chromium's own HTTP cache revalidated the page's GET queries on the second reload
 	// (their ETags were stored on the first): the facade answered 304, no body.
@@ -161,15 +168,7 @@ func TestBrowserExplorerPersistedOnly(t *testing.T) {
 		c.PersistedQueries = filepath.Join("web", "explorer", "persisted-query-manifest.json") + "," +
 			filepath.Join("web", "relay", "persisted-queries.json")
 	})
-	up := seededDemo()
-	expect := writeExpectations(t, map[string]any{
-		"groupIds": up.GroupIDs(up.CallerID(), userGroupSource, ""),
-		"filtered": map[string]any{
-			"groupName":  "platform",
-			"sourceType": "GROUP",
-			"groupIds":   up.GroupIDs(up.CallerID(), plainGroup, "platform"),
-		},
-	})
+	expect := explorerExpectations(t, 0)
 	runScript(t, 150*time.Second, "node", "e2e/explorer.mjs", base, expect, artifact(t, "explorer-persisted-only.png"))
 }
 

@@ -4,10 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
-
-	"github.com/koodrive/facade/koodrive/demo"
 )
 
 // BenchmarkHTTPCaching: the same page of 50 groups with owners by POST (no validator),
@@ -18,15 +15,7 @@ import (
 func BenchmarkHTTPCaching(b *testing.B) {
 	e := newEnv(b, envOptions{})
 	const query = `{ userGroups(first: 50) { nodes { groupId name owner { userId name } } } }`
-	post := func() *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(`{"query":"`+query+`"}`))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", demo.Authorization)
-		r.Header.Set("X-User-Id", e.Up.CallerID())
-		w := httptest.NewRecorder()
-		e.Handler.ServeHTTP(w, r)
-		return w
-	}
+	post := func() *httptest.ResponseRecorder { return postQuery(e, query) }
 	params := url.Values{"query": {query}}
 	tag := getQuery(e, params, nil).Header().Get("ETag")
 	if tag == "" || post().Code != 200 {

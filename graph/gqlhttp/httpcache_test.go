@@ -1,6 +1,8 @@
 package gqlhttp
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,6 +24,18 @@ func getQuery(e *testEnv, params url.Values, header map[string]string) *httptest
 	for k, v := range header {
 		r.Header.Set(k, v)
 	}
+	w := httptest.NewRecorder()
+	e.Handler.ServeHTTP(w, r)
+	return w
+}
+
+// postQuery sends a GraphQL POST as the demo caller.
+func postQuery(e *testEnv, query string) *httptest.ResponseRecorder {
+	body, _ := json.Marshal(map[string]string{"query": query})
+	r := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", demo.Authorization)
+	r.Header.Set("X-User-Id", e.Up.CallerID())
 	w := httptest.NewRecorder()
 	e.Handler.ServeHTTP(w, r)
 	return w
@@ -85,12 +99,7 @@ func TestNothingCacheableButGETQueriesWithoutErrors(t *testing.T) {
 			t.Errorf("%s: %d with %v", name, w.Code, w.Header())
 		}
 	}
-	r := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(`{"query":"{ viewer { name } }"}`))
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Authorization", demo.Authorization)
-	r.Header.Set("X-User-Id", e.Up.CallerID())
-	w := httptest.NewRecorder()
-	e.Handler.ServeHTTP(w, r)
+	w := postQuery(e, `{ viewer { name } }`)
 	if w.Code != 200 || w.Header().Get("ETag") != "" || w.Header().Get("Cache-Control") != "" {
 		t.Fatalf("POST: %d %v", w.Code, w.Header())
 	}
