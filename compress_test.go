@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/koodrive/facade/web"
 )
 
 func TestGzipped(t *testing.T) {
@@ -65,5 +67,18 @@ func TestGzipped(t *testing.T) {
 		if (enc == "gzip") != (c.path == "/stored") || !bytes.Equal(w.Body.Bytes(), []byte(c.body)) {
 			t.Errorf("%s: status %d, encoding %q, %d bytes", name, w.Code, enc, w.Body.Len())
 		}
+	}
+}
+
+// An asset web stores gzipped, served behind the compressor as server.go wires it, says
+// Vary: Accept-Encoding once.
+func TestStoredGzipAssetVariesOnce(t *testing.T) {
+	h := gzipped(web.Handler(web.Options{Endpoint: "/query"}))
+	r := httptest.NewRequest(http.MethodGet, "/static/explorer/explorer.js", nil)
+	r.Header.Set("Accept-Encoding", "gzip")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || w.Header().Get("Content-Encoding") != "gzip" || len(w.Header().Values("Vary")) != 1 {
+		t.Fatalf("%d, %v", w.Code, w.Header())
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -216,7 +217,9 @@ func loadAssets(static fs.FS) (map[string]*asset, error) {
 func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 	body, tag := a.body, a.etag
 	if a.gzipped != nil {
-		w.Header().Add("Vary", "Accept-Encoding")
+		if !slices.Contains(w.Header().Values("Vary"), "Accept-Encoding") { // a compressor in front may have said it
+			w.Header().Add("Vary", "Accept-Encoding")
+		}
 		if AcceptsGzip(r.Header) {
 			body, tag = a.gzipped, a.gzipEtag
 			w.Header().Set("Content-Encoding", "gzip")
