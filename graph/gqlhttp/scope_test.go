@@ -152,7 +152,8 @@ func TestTraceIDAndLanguageForwarded(t *testing.T) {
 		t.Fatalf("want one trace id per request, got %v", traces)
 	}
 	for id := range traces {
-		if !safeTraceID.MatchString(id) || strings.Contains(id, "bad") {
+		// Not "bad": a generated hex id holds it once in ~140 runs. "tab" cannot be hex.
+		if !safeTraceID.MatchString(id) || strings.Contains(id, "tab") {
 			t.Fatalf("generated trace id %q", id)
 		}
 	}
